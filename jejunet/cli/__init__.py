@@ -1,0 +1,1 @@
+"""The `jejunet` command line: thin wrappers over the library."""

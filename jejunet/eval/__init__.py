@@ -1,0 +1,1 @@
+"""Accuracy measures: mIoU from one confusion matrix over a whole set."""

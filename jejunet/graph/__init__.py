@@ -1,0 +1,1 @@
+"""Pipelines: YAML spec → validated networkx graph → scheduled run."""

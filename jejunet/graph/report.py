@@ -1,0 +1,76 @@
+"""The run report: throughput, keyframes, drops and per-node timings, as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jejunet.media.atomic import write_bytes_atomic
+
+
+@dataclass
+class NodeTimes:
+    op: str
+    durations_s: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        ms = np.asarray(self.durations_s, dtype=np.float64) * 1e3
+        if ms.size == 0:
+            return {
+                "op": self.op,
+                "calls": 0,
+                "total_ms": 0.0,
+                "mean_ms": 0.0,
+                "p50_ms": 0.0,
+                "p95_ms": 0.0,
+            }
+        return {
+            "op": self.op,
+            "calls": int(ms.size),
+            "total_ms": round(float(ms.sum()), 3),
+            "mean_ms": round(float(ms.mean()), 3),
+            "p50_ms": round(float(np.percentile(ms, 50)), 3),
+            "p95_ms": round(float(np.percentile(ms, 95)), 3),
+        }
+
+
+@dataclass
+class RunReport:
+    pipeline: str
+    frames: int = 0
+    wall_s: float = 0.0
+    keyframes: int = 0
+    keyframe_frames: list[int] = field(default_factory=list)
+    dropped: int = 0
+    nodes: dict[str, NodeTimes] = field(default_factory=dict)
+    runtime: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "frames": self.frames,
+            "wall_s": round(self.wall_s, 4),
+            "fps": round(self.fps, 2),
+            "keyframes": self.keyframes,
+            "keyframe_frames": self.keyframe_frames,
+            "dropped": self.dropped,
+            "nodes": {node_id: t.summary() for node_id, t in self.nodes.items()},
+            "runtime": self.runtime,
+        }
+
+    def write(self, path: Path) -> None:
+        write_bytes_atomic(path, (json.dumps(self.to_dict(), indent=2) + "\n").encode())
+
+    def summary_line(self) -> str:
+        return (
+            f"{self.frames} frames in {self.wall_s:.2f} s ({self.fps:.1f} fps), "
+            f"{self.keyframes} keyframes, {self.dropped} dropped"
+        )

@@ -1,0 +1,68 @@
+"""The pipeline file as pydantic models (the syntax; operators check their own parameters)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class EdgeSpec(BaseModel):
+    """An input fed by `node.port`; `previous: true` makes it a feedback edge (last frame's value)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source: str = Field(alias="from", description="node.port")
+    previous: bool = Field(False, description="take the value the source produced on the previous frame")
+    initial: Literal["skipped"] = Field(
+        "skipped", description="value of a feedback edge on the first frame (the SKIPPED marker)"
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _node_dot_port(cls, value: str) -> str:
+        node, dot, port = value.partition(".")
+        if not dot or not node or not port:
+            raise ValueError(f"expected 'node.port', got {value!r}")
+        return value
+
+    @property
+    def node(self) -> str:
+        return self.source.partition(".")[0]
+
+    @property
+    def port(self) -> str:
+        return self.source.partition(".")[2]
+
+
+class NodeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=ID_PATTERN, description="unique node name")
+    op: str = Field(description="operator name (jejunet ops list)")
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, EdgeSpec] = Field(default_factory=dict)
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _short_edges(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"from": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+class PipelineSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    name: str = ""
+    description: str = ""
+    mode: Literal["offline", "realtime"] = "offline"
+    nodes: list[NodeSpec] = Field(min_length=1)

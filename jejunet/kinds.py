@@ -1,0 +1,47 @@
+"""Stream kinds: the documented types of data that flow on the edges of a graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A documented stream type. Spatial kinds carry a (height, width) shape."""
+
+    name: str
+    doc: str
+    spatial: bool = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+FRAME = Kind("frame.bgr8", "video frame, H×W×3 uint8, BGR (OpenCV order)")
+LABELS = Kind("labels.u8", "label map, H×W uint8 class ids (VOC: 0..20, 255 = ignore)")
+PROBS = Kind("probs.f32", "class probabilities, H×W×C float32 with a class id per channel")
+CONFIDENCE = Kind("conf.f32", "per-pixel confidence of the predicted class, H×W float32 in [0, 1]")
+
+ALL_KINDS = {k.name: k for k in (FRAME, LABELS, PROBS, CONFIDENCE)}
+
+# A spatial shape is (height, width); None where it is only known at run time.
+Shape = tuple[int | None, int | None]
+UNKNOWN: Shape = (None, None)
+
+
+@dataclass(frozen=True)
+class Probs:
+    """Value of a `probs.f32` stream: H×W×C probabilities and the class id of each channel."""
+
+    data: np.ndarray
+    class_ids: np.ndarray
+
+    def argmax(self) -> np.ndarray:
+        """Label map (uint8) of the most probable class per pixel."""
+        return self.class_ids[np.argmax(self.data, axis=-1)].astype(np.uint8)
+
+    def confidence(self) -> np.ndarray:
+        """Probability of the winning class per pixel."""
+        return self.data.max(axis=-1)

@@ -1,0 +1,1 @@
+"""Media helpers: the VOC palette, label PNGs."""

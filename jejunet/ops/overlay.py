@@ -1,0 +1,89 @@
+"""overlay: VOC palette colours blended on the frame, with an optional legend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from jejunet.errors import NodeError
+from jejunet.kinds import FRAME, LABELS, UNKNOWN, Shape
+from jejunet.media.palette import voc_palette
+from jejunet.models.registry import VOC_LABELS
+from jejunet.ops.base import FrameInfo, Operator, Params, Port, ShapeCheck
+from jejunet.ops.registry import register
+
+
+class OverlayParams(Params):
+    alpha: float = Field(0.5, ge=0.0, le=1.0, description="opacity of the class colours")
+    background: bool = Field(False, description="also tint background pixels (class 0)")
+    legend: bool = Field(False, description="draw the names of the classes present")
+
+
+def _bgr_palette() -> np.ndarray:
+    return np.ascontiguousarray(voc_palette()[:, ::-1])
+
+
+def overlay_labels(
+    image: np.ndarray, labels: np.ndarray, alpha: float = 0.5, background: bool = False
+) -> np.ndarray:
+    """Blend each pixel's class colour onto the frame (background left as it is by default)."""
+    colours = _bgr_palette()[labels]
+    blended = cv2.addWeighted(image, 1.0 - alpha, colours, alpha, 0.0)
+    if background:
+        return blended
+    mask = labels != 0
+    out = image.copy()
+    out[mask] = blended[mask]
+    return out
+
+
+def draw_legend(image: np.ndarray, labels: np.ndarray, names: tuple[str, ...] = VOC_LABELS) -> None:
+    """Draw a swatch and the name of every non-background class present (in place)."""
+    palette = _bgr_palette()
+    present = [int(c) for c in np.unique(labels) if 0 < c < len(names)]
+    for row, cls in enumerate(present):
+        y = 8 + row * 18
+        cv2.rectangle(image, (8, y), (22, y + 14), palette[cls].tolist(), -1)
+        cv2.putText(
+            image, names[cls], (28, y + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
+        )
+
+
+@register
+class Overlay(Operator):
+    name = "overlay"
+    summary = "Blend VOC palette colours of a label map onto the frame; optional legend."
+    Params = OverlayParams
+    inputs = (Port("image", FRAME), Port("labels", LABELS, "labels at the frame's size"))
+    outputs = (Port("image", FRAME),)
+
+    @classmethod
+    def check(
+        cls, params: OverlayParams, inputs: Mapping[str, Shape], base_dir: Path | None = None
+    ) -> ShapeCheck:
+        result = ShapeCheck()
+        image, labels = inputs.get("image", UNKNOWN), inputs.get("labels", UNKNOWN)
+        if None not in image and None not in labels and tuple(image) != tuple(labels):
+            result.problem(
+                "inputs",
+                f"labels are {labels[1]}×{labels[0]} but the image is {image[1]}×{image[0]} "
+                "(upsample the labels first)",
+            )
+        result.outputs["image"] = image
+        return result
+
+    def process(self, info: FrameInfo, image: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+        if labels.shape[:2] != image.shape[:2]:
+            raise NodeError(
+                f"labels {labels.shape[1]}×{labels.shape[0]} do not match the frame "
+                f"{image.shape[1]}×{image.shape[0]}: upsample the labels first"
+            )
+        p = self.params
+        out = overlay_labels(image, labels, p.alpha, p.background)
+        if p.legend:
+            draw_legend(out, labels)
+        return {"image": out}

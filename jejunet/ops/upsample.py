@@ -1,0 +1,67 @@
+"""upsample: labels (nearest) or probabilities (bilinear, then argmax) to the frame's size."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from jejunet.kinds import FRAME, LABELS, PROBS, UNKNOWN, Probs, Shape
+from jejunet.ops.base import FrameInfo, Operator, Params, Port, ShapeCheck
+from jejunet.ops.registry import register
+
+
+class UpsampleParams(Params):
+    pass
+
+
+def upsample_labels(labels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Nearest-neighbour resize of a label map."""
+    if labels.shape[:2] == (height, width):
+        return labels
+    return cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def upsample_probs(probs: Probs, height: int, width: int) -> np.ndarray:
+    """Bilinear resize of the probabilities, then argmax: smoother edges than nearest labels."""
+    data = probs.data
+    if data.shape[-1] == 2:  # two classes: the argmax is a threshold on one channel
+        p = cv2.resize(np.ascontiguousarray(data[..., 1]), (width, height), interpolation=cv2.INTER_LINEAR)
+        return np.where(p > 0.5, probs.class_ids[1], probs.class_ids[0]).astype(np.uint8)
+    channels = [
+        cv2.resize(np.ascontiguousarray(data[..., c]), (width, height), interpolation=cv2.INTER_LINEAR)
+        for c in range(data.shape[-1])
+    ]
+    return probs.class_ids[np.argmax(np.stack(channels, axis=-1), axis=-1)].astype(np.uint8)
+
+
+@register
+class Upsample(Operator):
+    name = "upsample"
+    summary = "Labels (nearest) or probabilities (bilinear, then argmax) to the frame's size."
+    Params = UpsampleParams
+    inputs = (
+        Port("labels", LABELS, "label map to enlarge (connect labels or probs)", optional=True),
+        Port("probs", PROBS, "probabilities to enlarge (connect labels or probs)", optional=True),
+        Port("like", FRAME, "the frame whose size to reach"),
+    )
+    outputs = (Port("labels", LABELS, "labels at the frame's size"),)
+
+    @classmethod
+    def check(cls, params: Params, inputs: Mapping[str, Shape], base_dir: Path | None = None) -> ShapeCheck:
+        result = ShapeCheck()
+        if ("labels" in inputs) == ("probs" in inputs):
+            result.problem("inputs", "connect exactly one of 'labels' and 'probs'")
+        result.outputs["labels"] = inputs.get("like", UNKNOWN)
+        return result
+
+    def process(
+        self, info: FrameInfo, like: np.ndarray, labels: Any = None, probs: Any = None
+    ) -> dict[str, np.ndarray]:
+        h, w = like.shape[:2]
+        if probs is not None:
+            return {"labels": upsample_probs(probs, h, w)}
+        return {"labels": upsample_labels(labels, h, w)}
