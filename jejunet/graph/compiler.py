@@ -258,7 +258,8 @@ def compile_data(
                 known = ", ".join(out_ports) or "none"
                 col.add(
                     loc,
-                    f"node '{edge.node}' (op '{source.op.name}') has no output '{edge.port}' (outputs: {known})",
+                    f"node '{edge.node}' (op '{source.op.name}') has no output '{edge.port}' "
+                    f"(outputs: {known})",
                     f"inputs.{port_name}",
                 )
                 continue

@@ -8,6 +8,7 @@ outputs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -118,10 +119,8 @@ def run_graph(
             opened.remove(nid)
     except BaseException as exc:
         for nid in opened:
-            try:
+            with contextlib.suppress(Exception):  # aborting must reach every node
                 ops[nid].abort()
-            except Exception:  # noqa: BLE001 - aborting must reach every node
-                pass
         if isinstance(exc, (KeyboardInterrupt, SystemExit)) or os.environ.get("JEJUNET_DEBUG"):
             raise
         if isinstance(exc, NodeError) and str(exc).startswith("node '"):
