@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jejunet.cli import android_cmd
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
 from jejunet.graph.report import RunReport
 from jejunet.graph.scheduler import run_graph
@@ -35,6 +36,8 @@ def register(commands: Any) -> None:
     p.add_argument("file", type=Path)
     _add_overrides(p)
     p.set_defaults(handler=cmd_show)
+
+    android_cmd.register(sub)
 
 
 def _add_overrides(p: argparse.ArgumentParser) -> None:
