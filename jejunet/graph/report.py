@@ -45,6 +45,8 @@ class RunReport:
     wall_s: float = 0.0
     keyframes: int = 0
     keyframe_frames: list[int] = field(default_factory=list)
+    #: why each keyframe was one (frame index → reason), from the keyframe gate if there is one
+    keyframe_reasons: dict[int, str] = field(default_factory=dict)
     dropped: int = 0
     nodes: dict[str, NodeTimes] = field(default_factory=dict)
     runtime: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -61,6 +63,7 @@ class RunReport:
             "fps": round(self.fps, 2),
             "keyframes": self.keyframes,
             "keyframe_frames": self.keyframe_frames,
+            "keyframe_reasons": {str(k): v for k, v in self.keyframe_reasons.items()},
             "dropped": self.dropped,
             "nodes": {node_id: t.summary() for node_id, t in self.nodes.items()},
             "runtime": self.runtime,

@@ -132,5 +132,7 @@ def run_graph(
     for nid, op in ops.items():
         run_info = getattr(op, "run_info", None)
         if callable(run_info):
-            report.runtime[nid] = run_info()
+            info = run_info()
+            report.keyframe_reasons.update(info.pop("keyframe_reasons", {}))
+            report.runtime[nid] = info
     return report
