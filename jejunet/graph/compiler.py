@@ -6,6 +6,7 @@ file, line, column, node and field.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,11 +118,10 @@ def _check_params(col: _Collector, index: int, op: type[Operator], params: dict[
             loc = ("nodes", index, "params", *error["loc"])
             name = ".".join(str(p) for p in error["loc"]) or None
             if error["type"] == "extra_forbidden":
-                col.add(
-                    loc + ("<key>",),
-                    f"unknown parameter (allowed: {', '.join(allowed) or 'none'})",
-                    name,
-                )
+                close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                allowed_text = ", ".join(allowed) or "none"
+                col.add(loc + ("<key>",), f"unknown parameter; {hint}(allowed: {allowed_text})", name)
             else:
                 col.add(loc, _describe_pydantic(error, op.Params), name)
     except TypeError as exc:

@@ -51,6 +51,10 @@ def read_image(path: Path) -> np.ndarray:
     return image
 
 
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 Raw = Iterator[tuple[float, np.ndarray, str | None]]
 
 
@@ -59,7 +63,7 @@ def video_frames(path: str) -> Raw:
     try:
         container = av.open(path, timeout=10.0)
     except (av.FFmpegError, OSError) as exc:
-        raise MediaError(f"{path}: cannot open as video: {exc}") from None
+        raise MediaError(f"{path}: cannot open as video ({_reason(exc)})") from None
     with container:
         if not container.streams.video:
             raise MediaError(f"{path}: has no video stream")
@@ -73,9 +77,11 @@ def video_frames(path: str) -> Raw:
                 yield float(timestamp), frame.to_ndarray(format="bgr24"), None
                 count += 1
         except av.FFmpegError as exc:
-            raise MediaError(f"{path}: corrupt or truncated video after {count} frames: {exc}") from None
+            raise MediaError(f"{path}: corrupt video after {count} frames ({_reason(exc)})") from None
         if count == 0:
             raise MediaError(f"{path}: no frame could be decoded (empty or truncated video)")
+        if stream.frames and count < stream.frames:
+            raise MediaError(f"{path}: truncated video: {count} of {stream.frames} frames could be decoded")
 
 
 def probe_frame_rate(path: str) -> float:
@@ -86,7 +92,7 @@ def probe_frame_rate(path: str) -> float:
                 raise MediaError(f"{path}: has no video stream")
             return float(container.streams.video[0].average_rate or 25.0)
     except (av.FFmpegError, OSError) as exc:
-        raise MediaError(f"{path}: cannot open as video: {exc}") from None
+        raise MediaError(f"{path}: cannot open as video ({_reason(exc)})") from None
 
 
 def camera_frames(index: int) -> Raw:
