@@ -1,0 +1,83 @@
+"""decode and encode on real media; the encoder writes H.264 that browsers play, atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from jejunet.errors import MediaError
+from jejunet.ops.base import RunContext
+from jejunet.ops.decode import Decode, DecodeParams
+from jejunet.ops.encode import Encode, EncodeParams
+
+
+def _decode(**params) -> tuple[list, RunContext]:
+    op = Decode(DecodeParams(**params), "source")
+    ctx = RunContext()
+    op.open(ctx)
+    return list(op.frames()), ctx
+
+
+def test_decode_video_indices_timestamps_and_rate(bikes: Path) -> None:
+    frames, ctx = _decode(source=str(bikes), max_frames=5)
+    assert [info.index for info, _ in frames] == [0, 1, 2, 3, 4]
+    assert [round(info.timestamp, 3) for info, _ in frames] == [0.0, 0.04, 0.08, 0.12, 0.16]
+    assert frames[0][1]["image"].shape == (272, 640, 3)
+    assert ctx.fps == 25.0
+
+
+def test_decode_start_stride(bikes: Path) -> None:
+    frames, ctx = _decode(source=str(bikes), start=10, stride=3, max_frames=4)
+    assert [info.index for info, _ in frames] == [0, 1, 2, 3]
+    assert [round(info.timestamp, 2) for info, _ in frames] == [0.4, 0.52, 0.64, 0.76]
+    assert ctx.fps == pytest.approx(25 / 3)
+
+
+def test_decode_whole_clip(bikes: Path) -> None:
+    frames, _ = _decode(source=str(bikes))
+    assert len(frames) == 250
+
+
+def test_decode_image_folder_and_glob(voc_dir: Path) -> None:
+    folder, _ = _decode(source=str(voc_dir / "JPEGImages"))
+    globbed, _ = _decode(source=str(voc_dir / "JPEGImages" / "*.jpg"))
+    names = [info.name for info, _ in folder]
+    assert names == [info.name for info, _ in globbed] == sorted(names) and len(names) == 3
+    assert names[0] == "2011_000003"
+
+
+def test_decode_camera_that_does_not_exist() -> None:
+    with pytest.raises(MediaError, match="camera 97"):
+        _decode(source=97)
+
+
+def test_encode_writes_h264_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "v.mp4"
+    op = Encode(EncodeParams(path=str(target)), "sink")
+    op.open(RunContext(fps=25.0))
+    rng = np.random.default_rng(0)
+    from jejunet.ops.base import FrameInfo
+
+    for i in range(10):
+        op.process(FrameInfo(i, i / 25), rng.integers(0, 255, (271, 333, 3), dtype=np.uint8))
+        assert not target.exists()  # nothing at the path until the run succeeds
+    op.close()
+    with av.open(str(target)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
+        assert (s.width, s.height) == (334, 272)  # odd sizes padded for 4:2:0
+        assert sum(1 for _ in c.decode(s)) == 10
+    assert [p.name for p in tmp_path.iterdir()] == ["v.mp4"]
+
+
+def test_encode_abort_leaves_nothing(tmp_path: Path) -> None:
+    op = Encode(EncodeParams(path=str(tmp_path / "v.mp4")), "sink")
+    op.open(RunContext())
+    from jejunet.ops.base import FrameInfo
+
+    op.process(FrameInfo(0, 0.0), np.zeros((64, 64, 3), np.uint8))
+    op.abort()
+    assert list(tmp_path.iterdir()) == []
