@@ -23,8 +23,13 @@ FRAME = Kind("frame.bgr8", "video frame, H×W×3 uint8, BGR (OpenCV order)")
 LABELS = Kind("labels.u8", "label map, H×W uint8 class ids (VOC: 0..20, 255 = ignore)")
 PROBS = Kind("probs.f32", "class probabilities, H×W×C float32 with a class id per channel")
 CONFIDENCE = Kind("conf.f32", "per-pixel confidence of the predicted class, H×W float32 in [0, 1]")
+FLOW = Kind(
+    "flow.f32",
+    "optical flow, H×W×2 float32: for each pixel of the current frame, (dx, dy) to the same point "
+    "in the previous frame",
+)
 
-ALL_KINDS = {k.name: k for k in (FRAME, LABELS, PROBS, CONFIDENCE)}
+ALL_KINDS = {k.name: k for k in (FRAME, LABELS, PROBS, CONFIDENCE, FLOW)}
 
 # A spatial shape is (height, width); None where it is only known at run time.
 Shape = tuple[int | None, int | None]

@@ -20,6 +20,9 @@ BUILTIN_MODULES = (
     "overlay",
     "encode",
     "label_writer",
+    "keyframe_gate",
+    "optical_flow",
+    "warp",
 )
 ENTRY_POINT_GROUP = "jejunet.ops"
 

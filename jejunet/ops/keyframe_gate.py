@@ -1,0 +1,189 @@
+"""keyframe_gate: decide on which frames the network runs; other frames flow on as SKIPPED.
+
+Policies combine: the first frame and hard scene cuts always force a keyframe; `max_gap` bounds
+the distance between keyframes; `interval` takes every K-th frame; `motion` takes a frame once it
+differs enough from the last keyframe; `target_fps` (budget) runs the network whenever the time
+budget allows and defers interval/motion keyframes when it does not.
+
+The features are integer arithmetic on the frame (grey thumbnail, colour histograms) so that the
+Android runtime can reproduce every decision exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from jejunet.kinds import FRAME
+from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext
+from jejunet.ops.registry import register
+
+HIST_SHIFT = 5  # 8 levels per channel → 512 colour bins
+HIST_GRID = 2  # histograms of the 2×2 quarters of the frame
+
+
+class KeyframeGateParams(Params):
+    interval: int | None = Field(None, ge=1, description="a keyframe every K frames (None: off)")
+    motion_threshold: float | None = Field(
+        8.0,
+        ge=0,
+        description="mean absolute grey difference (0–255) of a thumbnail against the last "
+        "keyframe's that forces a keyframe (None: off)",
+    )
+    scene_cut: bool = Field(True, description="a hard cut always forces a keyframe")
+    cut_threshold: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="colour-histogram distance (0–1) between consecutive frames that is a cut",
+    )
+    target_fps: float | None = Field(
+        None, gt=0, description="budget: run the network only when this frame rate can be held"
+    )
+    max_gap: int = Field(30, ge=1, description="the most frames between two keyframes")
+    thumb_size: int = Field(32, ge=4, le=256, description="side of the grey thumbnail for motion")
+
+
+def grey_thumbnail(image: np.ndarray, size: int) -> np.ndarray:
+    """size×size int32 block means of the integer grey image ((29 B + 150 G + 77 R + 128) >> 8)."""
+    bgr = image.astype(np.int32)
+    grey = (29 * bgr[..., 0] + 150 * bgr[..., 1] + 77 * bgr[..., 2] + 128) >> 8
+    h, w = grey.shape
+    ys = (np.arange(size) * h) // size
+    xs = (np.arange(size) * w) // size
+    sums = np.add.reduceat(np.add.reduceat(grey, ys, axis=0), xs, axis=1)
+    heights = np.diff(np.append(ys, h))[:, None]
+    widths = np.diff(np.append(xs, w))[None, :]
+    return sums // (heights * widths)
+
+
+def colour_histograms(image: np.ndarray, grid: int = HIST_GRID, shift: int = HIST_SHIFT) -> np.ndarray:
+    """grid²×bins int64 colour histograms of the frame's grid cells (channels quantised by `shift`)."""
+    levels = 8 - shift
+    b, g, r = (image[..., c].astype(np.int32) >> shift for c in range(3))
+    code = (b << (2 * levels)) | (g << levels) | r
+    h, w = code.shape
+    bins = 1 << (3 * levels)
+    cells = [
+        np.bincount(code[i * h // grid : (i + 1) * h // grid, j * w // grid : (j + 1) * w // grid].ravel(),
+                    minlength=bins)
+        for i in range(grid)
+        for j in range(grid)
+    ]  # fmt: skip
+    return np.stack(cells)
+
+
+def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over cells of the total-variation distance (0: same colours, 1: disjoint)."""
+    per_cell = np.abs(a - b).sum(axis=1) / (2.0 * a.sum(axis=1))
+    return float(per_cell.mean())
+
+
+def motion_score(thumb: np.ndarray, key_thumb: np.ndarray) -> float:
+    """Mean absolute grey difference between two thumbnails (0–255)."""
+    return float(np.abs(thumb - key_thumb).mean())
+
+
+@dataclass
+class GateState:
+    index: int = -1
+    last_key: int = -1
+    key_thumb: np.ndarray | None = None
+    prev_hist: np.ndarray | None = None
+
+
+def decide(
+    p: KeyframeGateParams, state: GateState, thumb: np.ndarray, hist: np.ndarray, budget_ok: bool | None
+) -> str | None:
+    """The reason this frame is a keyframe, or None. Pure: the caller updates the state."""
+    if state.key_thumb is None:
+        return "first"
+    if (
+        p.scene_cut
+        and state.prev_hist is not None
+        and histogram_distance(hist, state.prev_hist) > p.cut_threshold
+    ):
+        return "cut"
+    gap = state.index - state.last_key
+    if gap >= p.max_gap:
+        return "max_gap"
+    if budget_ok is False:
+        return None
+    if p.interval is not None and gap >= p.interval:
+        return "interval"
+    if p.motion_threshold is not None and motion_score(thumb, state.key_thumb) > p.motion_threshold:
+        return "motion"
+    if budget_ok:
+        return "budget"
+    return None
+
+
+class Budget:
+    """Time budget for a target frame rate: learns what a keyframe and a carried frame cost."""
+
+    def __init__(self, target_fps: float) -> None:
+        self.period = 1.0 / target_fps
+        self.start: float | None = None
+        self.last: float | None = None
+        self.frames = 0
+        self.cost = {True: 0.0, False: 0.0}
+        self.last_was_key = False
+
+    def allows(self) -> bool:
+        now = time.perf_counter()
+        if self.start is None:
+            self.start = now
+        elif self.last is not None:
+            dt = now - self.last
+            old = self.cost[self.last_was_key]
+            self.cost[self.last_was_key] = dt if old == 0.0 else 0.8 * old + 0.2 * dt
+        self.last = now
+        slack = (self.frames + 1) * self.period - (now - self.start)
+        self.frames += 1
+        return slack >= self.cost[True]
+
+    def record(self, keyframe: bool) -> None:
+        self.last_was_key = keyframe
+
+
+@register
+class KeyframeGate(Operator):
+    name = "keyframe_gate"
+    summary = "Pass keyframes on (interval, motion, scene cut, budget, max gap); mark the rest SKIPPED."
+    Params = KeyframeGateParams
+    inputs = (Port("image", FRAME, "frame at the working size (e.g. the network's input)"),)
+    outputs = (Port("image", FRAME, "the frame on keyframes, SKIPPED on the others"),)
+
+    def open(self, ctx: RunContext) -> None:
+        self.state = GateState()
+        self.budget = Budget(self.params.target_fps) if self.params.target_fps else None
+        self.reasons: dict[int, str] = {}
+        self.cuts: list[int] = []
+
+    def process(self, info: FrameInfo, image: np.ndarray) -> dict[str, Any]:
+        p, state = self.params, self.state
+        state.index += 1
+        thumb = grey_thumbnail(image, p.thumb_size)
+        hist = colour_histograms(image)
+        budget_ok = self.budget.allows() if self.budget else None
+        reason = decide(p, state, thumb, hist, budget_ok)
+        state.prev_hist = hist
+        if self.budget:
+            self.budget.record(reason is not None)
+        if reason is None:
+            return {"image": SKIPPED}
+        state.last_key, state.key_thumb = state.index, thumb
+        self.reasons[info.index] = reason
+        if reason == "cut":
+            self.cuts.append(info.index)
+        return {"image": image}
+
+    def run_info(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for reason in self.reasons.values():
+            counts[reason] = counts.get(reason, 0) + 1
+        return {"keyframe_reasons": dict(self.reasons), "cuts": self.cuts, "reason_counts": counts}

@@ -1,0 +1,117 @@
+"""warp: carry the segmentation to frames where the network did not run.
+
+On a keyframe the fresh labels (or probabilities) pass through. On any other frame the node's own
+previous output (a feedback edge, `previous: true`) is motion-compensated with the optical flow:
+labels by nearest neighbour, probabilities bilinearly and then argmax. `method: hold` re-uses the
+last result unchanged (the baseline any warp must beat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from jejunet.kinds import FLOW, LABELS, PROBS, UNKNOWN, Probs, Shape
+from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, ShapeCheck
+from jejunet.ops.registry import register
+
+
+class WarpParams(Params):
+    method: Literal["flow", "hold"] = Field("flow", description="flow: motion-compensate; hold: re-use")
+
+
+def sampling_maps(flow: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """remap() coordinates: where each pixel of a `size` (h, w) grid comes from in the previous one."""
+    h, w = size
+    if flow.shape[:2] != (h, w):
+        sx, sy = w / flow.shape[1], h / flow.shape[0]
+        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32([sx, sy])
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return xs + flow[..., 0], ys + flow[..., 1]
+
+
+def warp_labels(labels: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Nearest-neighbour motion compensation of a label map (edges replicate)."""
+    map_x, map_y = sampling_maps(flow, labels.shape[:2])
+    return cv2.remap(labels, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+
+
+def warp_probs(probs: Probs, flow: np.ndarray) -> Probs:
+    """Bilinear motion compensation of class probabilities."""
+    map_x, map_y = sampling_maps(flow, probs.data.shape[:2])
+    data = probs.data
+    if data.shape[-1] <= 4:  # remap handles up to 4 channels at once
+        warped = cv2.remap(data, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = warped.reshape(data.shape)
+    else:
+        warped = np.stack(
+            [cv2.remap(np.ascontiguousarray(data[..., c]), map_x, map_y, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE) for c in range(data.shape[-1])],
+            axis=-1,
+        )  # fmt: skip
+    return Probs(warped, probs.class_ids)
+
+
+@register
+class Warp(Operator):
+    name = "warp"
+    summary = "Pass fresh labels/probabilities on keyframes; warp the previous result by the flow otherwise."
+    Params = WarpParams
+    inputs = (
+        Port("labels", LABELS, "fresh labels (SKIPPED on frames without inference)", optional=True),
+        Port("probs", PROBS, "fresh probabilities (SKIPPED on frames without inference)", optional=True),
+        Port("prev_labels", LABELS, "this node's previous labels (feedback edge)", optional=True),
+        Port("prev_probs", PROBS, "this node's previous probabilities (feedback edge)", optional=True),
+        Port("flow", FLOW, "flow from this frame to the previous one (not needed for hold)", optional=True),
+    )
+    outputs = (
+        Port("labels", LABELS, "labels of every frame"),
+        Port("probs", PROBS, "probabilities of every frame (when probs are connected)"),
+    )
+    accepts_skipped = True
+
+    @classmethod
+    def check(
+        cls, params: WarpParams, inputs: Mapping[str, Shape], base_dir: Path | None = None
+    ) -> ShapeCheck:
+        result = ShapeCheck()
+        use_probs = "probs" in inputs
+        if use_probs == ("labels" in inputs):
+            result.problem("inputs", "connect exactly one of 'labels' and 'probs'")
+        prev = "prev_probs" if use_probs else "prev_labels"
+        if prev not in inputs:
+            result.problem("inputs", f"connect '{prev}' to this node's own output (previous: true)")
+        if params.method == "flow" and "flow" not in inputs:
+            result.problem("inputs", "method 'flow' needs the 'flow' input (or use method: hold)")
+        shape = inputs.get("probs" if use_probs else "labels", UNKNOWN)
+        result.outputs["labels"] = shape
+        if use_probs:
+            result.outputs["probs"] = shape
+        return result
+
+    def process(
+        self,
+        info: FrameInfo,
+        labels: Any = None,
+        probs: Any = None,
+        prev_labels: Any = None,
+        prev_probs: Any = None,
+        flow: Any = None,
+    ) -> dict[str, Any]:
+        if probs is not None and probs is not SKIPPED:
+            return {"labels": probs.argmax(), "probs": probs}
+        if labels is not None and labels is not SKIPPED:
+            return {"labels": labels}
+        carried = prev_probs if prev_probs is not None else prev_labels
+        if carried is SKIPPED or carried is None:
+            return {"labels": SKIPPED, "probs": SKIPPED}
+        hold = self.params.method == "hold" or flow is SKIPPED or flow is None
+        if isinstance(carried, Probs):
+            warped = carried if hold else warp_probs(carried, flow)
+            return {"labels": warped.argmax(), "probs": warped}
+        return {"labels": carried if hold else warp_labels(carried, flow)}
