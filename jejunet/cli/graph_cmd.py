@@ -1,17 +1,25 @@
-"""`jejunet graph validate|run|show`."""
+"""`jejunet graph validate|run|bench|show`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from jejunet.cli import android_cmd
+from jejunet.errors import UserError
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
-from jejunet.graph.report import RunReport
+from jejunet.graph.report import RunReport, percentiles_ms
 from jejunet.graph.scheduler import run_graph
+from jejunet.graph.threaded import run_threaded
+from jejunet.graph.trace import TraceRecorder
 from jejunet.ops.base import RunContext
+
+EXECUTORS = ("threaded", "sequential")
+STREAM_SCHEMES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
 def register(commands: Any) -> None:
@@ -30,11 +38,28 @@ def register(commands: Any) -> None:
     p.add_argument("--report", type=Path, help="write the run report (JSON) here")
     p.add_argument("--max-frames", type=int, help="stop after N frames")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_execution(p)
+    p.add_argument("--trace", type=Path, help="write a Chrome-trace JSON of the run (open in Perfetto)")
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("bench", help="time a pipeline: warm-up, then per-node p50/p95 and throughput")
+    p.add_argument("file", type=Path)
+    _add_overrides(p)
+    _add_execution(p)
+    p.add_argument("--warmup", type=int, default=25, help="frames run first and left out (default 25)")
+    p.add_argument("--frames", type=int, help="frames measured after the warm-up (default: to the end)")
+    p.add_argument("--report", type=Path, help="write the run report (JSON) here")
+    p.set_defaults(handler=cmd_bench)
 
     p = sub.add_parser("show", help="nodes, ports (kinds and shapes) and edges")
     p.add_argument("file", type=Path)
     _add_overrides(p)
+    p.add_argument(
+        "--format",
+        choices=("text", "dot", "mermaid"),
+        default="text",
+        help="text (default), Graphviz dot, or a Mermaid flowchart; edges carry port kinds",
+    )
     p.set_defaults(handler=cmd_show)
 
     android_cmd.register(sub)
@@ -52,6 +77,119 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_execution(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="threaded",
+        help="threaded: one thread per node, bounded queues (default); sequential: one frame at a time",
+    )
+    p.add_argument(
+        "--realtime",
+        action="store_true",
+        help="realtime mode: a file source is paced at its frame rate, queues drop to bound latency",
+    )
+    p.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="stop and name the stuck node when no frame moves for S seconds (default 30)",
+    )
+
+
+def _live_source(compiled: CompiledGraph) -> bool:
+    """The source is a camera index or a stream URL (it paces itself)."""
+    node = compiled.source
+    value = getattr(node.params, node.op.path_param or "", None)
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return True
+    return isinstance(value, str) and value.startswith(STREAM_SCHEMES)
+
+
+def _execute(
+    compiled: CompiledGraph,
+    args: argparse.Namespace,
+    progress: Any = None,
+    trace: TraceRecorder | None = None,
+    warmup: int = 0,
+) -> RunReport:
+    """Run with the executor, mode and pacing the command line asks for."""
+    if args.stall_timeout <= 0:
+        raise UserError(f"--stall-timeout: expected a positive number of seconds, got {args.stall_timeout}")
+    live = _live_source(compiled)
+    realtime = args.realtime or live or compiled.spec.mode == "realtime"
+    ctx = RunContext(pipeline_file=args.file, realtime=realtime)
+    pace = args.realtime and not live
+    if args.executor == "sequential":
+        return run_graph(compiled, ctx, progress, realtime=realtime, pace=pace, trace=trace, warmup=warmup)
+    return run_threaded(
+        compiled,
+        ctx,
+        progress,
+        realtime=realtime,
+        pace=pace,
+        trace=trace,
+        warmup=warmup,
+        stall_timeout=args.stall_timeout,
+    )
+
+
+def expected_frames(compiled: CompiledGraph) -> int | None:
+    """How many frames a file source will give (for the progress bar), when the container says."""
+    node = compiled.source
+    if node.op.name != "decode" or _live_source(compiled):
+        return None
+    p = node.params
+    path = Path(str(p.source))
+    if str(p.source) == "sample" or not path.is_file():
+        return None
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            total = int(container.streams.video[0].frames or 0)
+    except Exception:  # noqa: BLE001 - only a hint for the progress bar
+        return None
+    if total <= 0:
+        return None
+    count = max(0, -(-(total - p.start) // p.stride))
+    return min(count, p.max_frames) if p.max_frames else count
+
+
+class ProgressBar:
+    """`[#####-----] 120/250 frames  48.2 fps` on one terminal line, redrawn at most 5 times a second."""
+
+    def __init__(self, total: int | None, stream: TextIO = sys.stderr, width: int = 30) -> None:
+        self.total, self.stream, self.width = total, stream, width
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, report: RunReport) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        self.draw(report)
+
+    def draw(self, report: RunReport) -> None:
+        done = report.frames + report.dropped
+        if self.total:
+            filled = min(self.width, self.width * done // self.total)
+            bar = f"[{'#' * filled}{'-' * (self.width - filled)}] {report.frames}/{self.total} frames"
+        else:
+            bar = f"{report.frames} frames"
+        dropped = f", {report.source_frames - report.frames} not shown" if report.mode == "realtime" else ""
+        self.stream.write(f"\r{bar}  {report.fps:.1f} fps{dropped}\033[K")
+        self.stream.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
 def _compile(args: argparse.Namespace) -> CompiledGraph:
     overrides = Overrides(sets=list(args.set), input=args.input, output=args.output)
     compiled = compile_file(args.file, overrides)
@@ -67,23 +205,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress(report: RunReport) -> None:
-    if report.frames % 25 == 0:
-        print(f"\r{report.frames} frames, {report.fps:.1f} fps", end="", file=sys.stderr, flush=True)
+def _trace_recorder(compiled: CompiledGraph) -> TraceRecorder:
+    return TraceRecorder(list(compiled.order), {nid: n.op.name for nid, n in compiled.nodes.items()})
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     compiled = _compile(args)
     if args.labels_dir is not None:
         compiled = with_label_writer(compiled, str(args.labels_dir))
-    show = not args.quiet and sys.stderr.isatty()
-    report = run_graph(compiled, RunContext(pipeline_file=args.file), _progress if show else None)
-    if show:
-        print(file=sys.stderr)
+    bar = ProgressBar(expected_frames(compiled)) if not args.quiet and sys.stderr.isatty() else None
+    trace = _trace_recorder(compiled) if args.trace is not None else None
+    try:
+        report = _execute(compiled, args, bar, trace)
+    finally:
+        if bar is not None:
+            bar.finish()
+    if trace is not None:
+        trace.write(args.trace)
     if args.report is not None:
         report.write(args.report)
     if not args.quiet:
         print(report.summary_line())
+        for name, edge in report.edges.items():
+            if edge.dropped:
+                print(f"  dropped {edge.dropped} on {name} ({edge.policy}, size {edge.size})")
         for node_id, info in report.runtime.items():
             details = ", ".join(f"{k}: {v}" for k, v in info.items())
             print(f"  {node_id}: {details}")
@@ -93,8 +238,66 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redirect_outputs(compiled: CompiledGraph, args: argparse.Namespace, folder: Path) -> CompiledGraph:
+    """The pipeline with its file outputs in `folder` (unless --output / --set chose them)."""
+    chosen = {s.partition("=")[0] for s in args.set}
+    sets = list(args.set)
+    for node in compiled.nodes.values():
+        role, param = node.op.path_role, node.op.path_param
+        if role in ("video", "labels") and f"{node.id}.{param}" not in chosen:
+            if role == "video" and args.output is not None:
+                continue
+            name = Path(str(getattr(node.params, param))).name or node.id
+            sets.append(f"{node.id}.{param}={folder / name}")
+    if args.frames is not None:
+        sets.append(f"{compiled.source.id}.max_frames={args.warmup + args.frames}")
+    overrides = Overrides(sets=sets, input=args.input, output=args.output)
+    return compile_file(args.file, overrides)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.warmup < 0:
+        raise UserError(f"--warmup: expected 0 or more frames, got {args.warmup}")
+    if args.frames is not None and args.frames < 1:
+        raise UserError(f"--frames: expected 1 or more frames, got {args.frames}")
+    compiled = _compile(args)
+    with tempfile.TemporaryDirectory(prefix="jejunet-bench-") as tmp:
+        compiled = _redirect_outputs(compiled, args, Path(tmp))
+        report = _execute(compiled, args, warmup=args.warmup)
+    if report.frames == 0:
+        raise UserError(
+            f"{args.file}: no frame left to measure after a warm-up of {args.warmup} "
+            f"(the source gave {report.source_frames}); lower --warmup"
+        )
+    if args.report is not None:
+        report.write(args.report)
+    latency = percentiles_ms(report.latencies_s)
+    print(
+        f"{compiled.spec.name or args.file}: {args.executor} executor, {report.mode} mode, "
+        f"{report.warmup_frames} warm-up frames, {report.frames} measured"
+    )
+    print(f"{'node':<16} {'op':<14} {'calls':>6} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'fps':>8}")
+    for node_id, times in report.nodes.items():
+        row = times.summary()
+        fps = 1000.0 / row["mean_ms"] if row["mean_ms"] else 0.0
+        print(
+            f"{node_id:<16} {row['op']:<14} {row['calls']:>6} {row['p50_ms']:>8.2f} "
+            f"{row['p95_ms']:>8.2f} {row['mean_ms']:>8.2f} {fps:>8.1f}"
+        )
+    print(
+        f"throughput {report.fps:.1f} fps; latency p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms; "
+        f"{report.dropped} dropped"
+    )
+    return 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     compiled = _compile(args)
+    if args.format != "text":
+        from jejunet.graph.render import to_dot, to_mermaid
+
+        sys.stdout.write(to_dot(compiled) if args.format == "dot" else to_mermaid(compiled))
+        return 0
     spec = compiled.spec
     print(f"pipeline {spec.name or args.file} (mode {spec.mode}): {spec.description}")
     print("nodes:")

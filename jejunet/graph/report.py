@@ -1,4 +1,4 @@
-"""The run report: throughput, keyframes, drops and per-node timings, as JSON."""
+"""The run report: throughput, latency, keyframes, drops (per edge) and per-node timings, as JSON."""
 
 from __future__ import annotations
 
@@ -38,6 +38,36 @@ class NodeTimes:
         }
 
 
+def percentiles_ms(durations_s: list[float]) -> dict[str, float]:
+    """p50, p95 and max of durations in seconds, as milliseconds (zeros when empty)."""
+    ms = np.asarray(durations_s, dtype=np.float64) * 1e3
+    if ms.size == 0:
+        return {"p50": 0.0, "p95": 0.0, "max": 0.0}
+    return {
+        "p50": round(float(np.percentile(ms, 50)), 3),
+        "p95": round(float(np.percentile(ms, 95)), 3),
+        "max": round(float(ms.max()), 3),
+    }
+
+
+@dataclass
+class EdgeStats:
+    """An edge's queue: its settings, the frames dropped on it and the deepest it got."""
+
+    policy: str
+    size: int
+    dropped: int = 0
+    max_depth: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "size": self.size,
+            "dropped": self.dropped,
+            "max_depth": self.max_depth,
+        }
+
+
 @dataclass
 class RunReport:
     pipeline: str
@@ -50,6 +80,16 @@ class RunReport:
     dropped: int = 0
     nodes: dict[str, NodeTimes] = field(default_factory=dict)
     runtime: dict[str, dict[str, Any]] = field(default_factory=dict)
+    executor: str = "sequential"
+    mode: str = "offline"
+    #: frames the source produced (frames + dropped)
+    source_frames: int = 0
+    #: end-to-end latency of every finished frame: source read to the last node done with it
+    latencies_s: list[float] = field(default_factory=list)
+    #: forward edges by `src.port->dst.input` (threaded executor)
+    edges: dict[str, EdgeStats] = field(default_factory=dict)
+    #: frames left out of the timings at the start (warm-up)
+    warmup_frames: int = 0
 
     @property
     def fps(self) -> float:
@@ -67,13 +107,21 @@ class RunReport:
             "dropped": self.dropped,
             "nodes": {node_id: t.summary() for node_id, t in self.nodes.items()},
             "runtime": self.runtime,
+            "executor": self.executor,
+            "mode": self.mode,
+            "source_frames": self.source_frames,
+            "warmup_frames": self.warmup_frames,
+            "latency_ms": percentiles_ms(self.latencies_s),
+            "edges": {name: e.summary() for name, e in self.edges.items()},
         }
 
     def write(self, path: Path) -> None:
         write_bytes_atomic(path, (json.dumps(self.to_dict(), indent=2) + "\n").encode())
 
     def summary_line(self) -> str:
+        latency = percentiles_ms(self.latencies_s)
         return (
             f"{self.frames} frames in {self.wall_s:.2f} s ({self.fps:.1f} fps), "
-            f"{self.keyframes} keyframes, {self.dropped} dropped"
+            f"{self.keyframes} keyframes, {self.dropped} dropped, "
+            f"latency p50 {latency['p50']:.1f} ms / p95 {latency['p95']:.1f} ms"
         )

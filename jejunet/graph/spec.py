@@ -9,6 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
+QueuePolicy = Literal["block", "drop_oldest", "latest"]
+
+
+class QueueSpec(BaseModel):
+    """The bounded queue of an edge: its size and what happens when it is full."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    size: int | None = Field(None, ge=1, le=1024, description="frames the edge holds (default: by mode)")
+    policy: QueuePolicy | None = Field(
+        None,
+        description="when full: block (wait, lossless), drop_oldest (evict the oldest waiting frame), "
+        "latest (keep only the newest); default: by the graph's mode",
+    )
+
+
 class EdgeSpec(BaseModel):
     """An input fed by `node.port`; `previous: true` makes it a feedback edge (last frame's value)."""
 
@@ -18,6 +34,9 @@ class EdgeSpec(BaseModel):
     previous: bool = Field(False, description="take the value the source produced on the previous frame")
     initial: Literal["skipped"] = Field(
         "skipped", description="value of a feedback edge on the first frame (the SKIPPED marker)"
+    )
+    queue: QueueSpec | None = Field(
+        None, description="queue size and policy of this edge (threaded executor)"
     )
 
     @field_validator("source")

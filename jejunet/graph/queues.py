@@ -1,0 +1,60 @@
+"""Edge queue settings: size and policy of every edge, from the pipeline file or the graph's mode.
+
+Offline mode is lossless: every edge blocks (`block`, 4 frames). Realtime mode keeps latency
+bounded: the edges leaving the source keep only the newest frame (`latest`), the others block
+with room for one frame, so a slow node pushes back to the source, which drops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jejunet.graph.compiler import CompiledGraph
+
+OFFLINE_SIZE = 4
+REALTIME_SIZE = 1
+DROPPING = ("drop_oldest", "latest")
+
+
+@dataclass(frozen=True)
+class EdgeQueueSettings:
+    """One forward edge `src.port -> dst.input` and its queue."""
+
+    src: str
+    port: str
+    dst: str
+    input: str
+    size: int
+    policy: str
+    #: set in the pipeline file (else a default of the mode)
+    explicit: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.src}.{self.port}->{self.dst}.{self.input}"
+
+
+def effective_mode(compiled: CompiledGraph, realtime: bool = False) -> str:
+    """`realtime` if the file says so or the run asks for it (`--realtime`), else `offline`."""
+    return "realtime" if realtime or compiled.spec.mode == "realtime" else "offline"
+
+
+def edge_queues(compiled: CompiledGraph, mode: str) -> list[EdgeQueueSettings]:
+    """Every forward (non-feedback) edge with its size and policy, in run order."""
+    source = compiled.source.id
+    out: list[EdgeQueueSettings] = []
+    for nid in compiled.order:
+        for input_name, edge in compiled.nodes[nid].inputs.items():
+            if edge.previous:
+                continue
+            if mode == "realtime":
+                size, policy = REALTIME_SIZE, "latest" if edge.node == source else "block"
+            else:
+                size, policy = OFFLINE_SIZE, "block"
+            q = edge.queue
+            explicit = q is not None and (q.size is not None or q.policy is not None)
+            if q is not None:
+                size = q.size if q.size is not None else size
+                policy = q.policy if q.policy is not None else policy
+            out.append(EdgeQueueSettings(edge.node, edge.port, nid, input_name, size, policy, explicit))
+    return out

@@ -1,0 +1,89 @@
+"""Chrome-trace JSON of a run (opens in Perfetto and chrome://tracing): one row per node.
+
+Every call of a node on a frame is a complete event ("X") on that node's row; every frame's
+journey from the source to the end of the graph is an async span on a "frames" row; drops are
+instant events on the row of the node whose output was dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from jejunet.media.atomic import write_bytes_atomic
+
+PID = 1
+
+
+class TraceRecorder:
+    """Collects trace events (thread-safe); `write` saves them as Chrome-trace JSON, atomically."""
+
+    def __init__(self, node_ids: list[str], ops: dict[str, str]) -> None:
+        self._lock = threading.Lock()
+        self._t0 = time.perf_counter()
+        self._tid = {nid: i + 1 for i, nid in enumerate(node_ids)}
+        self._ops = ops
+        self.events: list[dict[str, Any]] = [
+            {"ph": "M", "pid": PID, "name": "process_name", "args": {"name": "jejunet"}},
+        ]
+        for nid, tid in self._tid.items():
+            self.events.append(
+                {"ph": "M", "pid": PID, "tid": tid, "name": "thread_name", "args": {"name": nid}}
+            )
+            self.events.append(
+                {"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": tid}}
+            )
+
+    def _us(self, t: float) -> float:
+        return round((t - self._t0) * 1e6, 3)
+
+    def span(self, node_id: str, frame: int, start: float, end: float, skipped: bool = False) -> None:
+        """A node's work on one frame, between two `time.perf_counter()` readings."""
+        event = {
+            "ph": "X",
+            "pid": PID,
+            "tid": self._tid[node_id],
+            "name": node_id,
+            "cat": self._ops[node_id],
+            "ts": self._us(start),
+            "dur": round((end - start) * 1e6, 3),
+            "args": {"frame": frame, **({"skipped": True} if skipped else {})},
+        }
+        with self._lock:
+            self.events.append(event)
+
+    def frame(self, frame: int, start: float, end: float) -> None:
+        """A frame's end-to-end latency, as an async span on the 'frames' row."""
+        common = {"pid": PID, "cat": "frame", "name": f"frame {frame}", "id": frame}
+        with self._lock:
+            self.events.append({**common, "ph": "b", "ts": self._us(start)})
+            self.events.append({**common, "ph": "e", "ts": self._us(end)})
+
+    def drop(self, node_id: str, frame: int, edge: str) -> None:
+        """A frame of `node_id`'s output dropped on `edge`."""
+        event = {
+            "ph": "i",
+            "s": "t",
+            "pid": PID,
+            "tid": self._tid[node_id],
+            "name": "drop",
+            "ts": self._us(time.perf_counter()),
+            "args": {"frame": frame, "edge": edge},
+        }
+        with self._lock:
+            self.events.append(event)
+
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "traceEvents": list(self.events),
+                "displayTimeUnit": "ms",
+                "otherData": {"pid": os.getpid()},
+            }
+
+    def write(self, path: Path) -> None:
+        write_bytes_atomic(path, json.dumps(self.to_dict(), separators=(",", ":")).encode())
