@@ -1,0 +1,159 @@
+package org.jejunet.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.json.JSONObject;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestReporter;
+
+/**
+ * Parity with the host: every operator of every recorded pipeline replays the host's recorded
+ * inputs (real bikes.mp4 frames, recorded model outputs and flow fields) and must give the
+ * host's outputs: labels identical (or ≥ 99.9 % of pixels), overlays within ±1 per channel.
+ */
+class ParityTest {
+    /** Share of label pixels that may differ: float rounding at exact ties of bilinear weights. */
+    static final double LABELS_MIN_SHARE = 0.999;
+
+    interface FrameCheck {
+        Compare check(Fixtures fx, String node, int frame, Map<String, Npy> now, Map<String, Npy> before)
+                throws Exception;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyOperatorOfEveryRecordedPipeline(TestReporter reporter) throws Exception {
+        List<DynamicTest> tests = new ArrayList<>();
+        List<Path> sets = Fixtures.all();
+        assertFalse(sets.isEmpty(), "no fixtures under " + Fixtures.host());
+        for (Path dir : sets) {
+            Fixtures fx = new Fixtures(dir);
+            for (String node : fx.nodesOf("resize")) {
+                tests.add(test(fx, node, reporter, ParityTest::resize, c -> c.maxDiff() <= 1));
+            }
+            for (String node : fx.nodesOf("tflite_infer")) {
+                tests.add(test(fx, node, reporter, ParityTest::infer, c -> c.exact() == c.total()));
+            }
+            for (String node : fx.nodesOf("upsample")) {
+                tests.add(test(fx, node, reporter, ParityTest::upsample, c -> c.exactShare() >= LABELS_MIN_SHARE));
+            }
+            for (String node : fx.nodesOf("overlay")) {
+                tests.add(test(fx, node, reporter, ParityTest::overlay, c -> c.maxDiff() <= 1));
+            }
+        }
+        return tests.stream();
+    }
+
+    interface Accept {
+        boolean ok(Compare c);
+    }
+
+    static DynamicTest test(Fixtures fx, String node, TestReporter reporter, FrameCheck check, Accept accept)
+            throws Exception {
+        String op = fx.node(node).getString("op");
+        return DynamicTest.dynamicTest(fx.pipeline() + ": " + op + " '" + node + "'", () -> {
+            Compare total = new Compare(0, 0, 0);
+            Map<String, Npy> before = null;
+            int calls = 0;
+            for (int f = 0; f < fx.frames; f++) {
+                Map<String, Npy> now = fx.frame(f);
+                if (fx.ran(f).contains(node)) {
+                    Compare c = check.check(fx, node, f, now, before);
+                    assertTrue(accept.ok(c), fx.pipeline() + " frame " + f + " node " + node + ": " + c);
+                    total = total.plus(c);
+                    calls++;
+                }
+                before = now;
+            }
+            assertTrue(calls > 0, node + " never ran in the fixtures");
+            assertTrue(accept.ok(total), node + ": " + total);
+            reporter.publishEntry(fx.pipeline() + "." + node, calls + " frames, " + total);
+        });
+    }
+
+    static Compare resize(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+            throws Exception {
+        JSONObject p = fx.node(node).getJSONObject("params");
+        Image in = fx.input(node, "image", f, now, before).image();
+        Image out = Resize.resize(in, p.getInt("width"), p.getInt("height"), p.getString("mode"),
+                p.getString("interpolation"));
+        return Compare.image(out, now.get(node + ".image"));
+    }
+
+    static Compare infer(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+            throws Exception {
+        ModelSpec spec = BundleTest.modelSpec(fx.pipeline(), node);
+        Image in = fx.input(node, "image", f, now, before).image();
+        ByteBuffer tensor = ModelIO.preprocess(in, spec);
+        byte[] java = new byte[tensor.remaining()];
+        tensor.get(java);
+        Npy hostInput = now.get(node + ".@input");
+        byte[] host = hostInput.bytes();
+        if (hostInput.dtype().equals("f4")) {  // the runtime's native order is little-endian on both sides
+            assertEquals(ByteOrder.LITTLE_ENDIAN, ByteOrder.nativeOrder());
+        }
+        assertArrayEquals(host, java, "model input tensor of frame " + f);
+        Npy raw = now.get(node + ".@output");
+        ByteBuffer output = ModelIO.outputBuffer(spec);
+        output.put(raw.bytes());
+        Object[] decoded = ModelIO.decode(output, spec);
+        Compare c = Compare.labels((LabelMap) decoded[0], now.get(node + ".labels"));
+        Probs hostProbs = Fixtures.probs(now, node + ".probs");
+        if (hostProbs != null) {
+            assertArrayEquals(hostProbs.data, ((Probs) decoded[1]).data, 1e-6f, "probabilities of frame " + f);
+            assertArrayEquals(hostProbs.classIds, ((Probs) decoded[1]).classIds);
+        }
+        return c;
+    }
+
+    static Compare upsample(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+            throws Exception {
+        Npy like = fx.input(node, "like", f, now, before);
+        JSONObject probsEdge = fx.edge(node, "probs");
+        LabelMap out;
+        if (probsEdge != null) {
+            Probs probs = Fixtures.probs(probsEdge.getBoolean("previous") ? before : now, probsEdge.getString("from"));
+            out = Upsample.probs(probs, like.shape()[1], like.shape()[0]);
+        } else {
+            LabelMap labels = fx.input(node, "labels", f, now, before).labels();
+            out = Upsample.labels(labels, like.shape()[1], like.shape()[0]);
+        }
+        return Compare.labels(out, now.get(node + ".labels"));
+    }
+
+    static Compare overlay(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+            throws Exception {
+        JSONObject p = fx.node(node).getJSONObject("params");
+        Image image = fx.input(node, "image", f, now, before).image();
+        LabelMap labels = fx.input(node, "labels", f, now, before).labels();
+        Image out = Overlay.blend(image, labels, p.getDouble("alpha"), p.getBoolean("background"));
+        if (p.getBoolean("legend")) {
+            return legendFree(out, labels, now.get(node + ".image"));
+        }
+        return Compare.image(out, now.get(node + ".image"));
+    }
+
+    /** The host draws the legend into the image (the phone's view draws it apart): compare outside its box. */
+    static Compare legendFree(Image java, LabelMap labels, Npy host) {
+        int rows = Overlay.present(labels, 21).length;
+        int boxW = 200;
+        int boxH = 8 + rows * 18 + 4;
+        Image h = host.image();
+        for (int y = 0; y < Math.min(boxH, h.height); y++) {
+            for (int x = 0; x < Math.min(boxW, h.width); x++) {
+                java.argb[y * h.width + x] = h.argb[y * h.width + x];
+            }
+        }
+        return Compare.image(java, host);
+    }
+}
