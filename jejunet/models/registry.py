@@ -1,12 +1,18 @@
-"""The model registry: name → file (sha256, public source), labels, normalization, output meaning."""
+"""The model registry: name → file (sha256, public source), labels, normalization, output meaning.
+
+Built-in models ship with their public source; models exported on this machine (`jejunet model
+export`) are added to a JSON file, `$JEJUNET_MODEL_REGISTRY` or `models.json` in the user cache.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from jejunet.assets import Asset, UrlSource, WheelMemberSource, resolve
+from jejunet.assets import Asset, UrlSource, WheelMemberSource, cache_dir, resolve, sha256_of, write_atomic
 from jejunet.errors import ModelError
 
 VOC_LABELS = (
@@ -36,7 +42,30 @@ class ModelEntry:
     positive_class: int = 1
 
     def path(self, download: bool = False) -> Path:
+        if isinstance(self.asset.source, LocalFileSource):
+            return self.asset.source.verified(self.asset.sha256, self.name)
         return resolve(self.asset, download=download)
+
+
+@dataclass(frozen=True)
+class LocalFileSource:
+    """A model file made on this machine (an export): it has no public source."""
+
+    file: str
+
+    def describe(self) -> str:
+        return f"local file {self.file}"
+
+    def fetch(self) -> bytes:
+        return self.verified(None, Path(self.file).name).read_bytes()
+
+    def verified(self, sha256: str | None, name: str) -> Path:
+        path = Path(self.file)
+        if not path.is_file():
+            raise ModelError(f"model '{name}': its file {path} is gone; run `jejunet model export` again")
+        if sha256 is not None and sha256_of(path) != sha256:
+            raise ModelError(f"model '{name}': {path} changed since it was registered; export it again")
+        return path
 
 
 _JEJUNET_COMMIT = "9a3c1407c6b7196b8ba22c497bff6a40fd19ca2d"
@@ -101,8 +130,82 @@ BUILTIN_MODELS: tuple[ModelEntry, ...] = (
 )
 
 
+def registry_file() -> Path:
+    """Where exported models are registered."""
+    env = os.environ.get("JEJUNET_MODEL_REGISTRY")
+    return Path(env) if env else cache_dir() / "models.json"
+
+
+def _read_registry(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: unreadable model registry ({exc}); fix or delete it") from None
+    if not isinstance(data, dict) or not isinstance(data.get("models", {}), dict):
+        raise ModelError(f"{path}: not a JejuNet model registry; fix or delete it")
+    return data.get("models", {})
+
+
+def _entry_from_record(name: str, rec: dict[str, Any]) -> ModelEntry:
+    file = str(rec["file"])
+    return ModelEntry(
+        name=name,
+        asset=Asset(Path(file).name, str(rec["sha256"]), "models", LocalFileSource(file)),  # type: ignore[arg-type]
+        description=str(rec.get("description", "exported model")),
+        labels=tuple(rec.get("labels", VOC_LABELS)),
+        mean=rec.get("mean"),
+        std=rec.get("std"),
+        output=rec.get("output", "labels"),
+        positive_class=int(rec.get("positive_class", 1)),
+    )
+
+
+def registered_models() -> dict[str, ModelEntry]:
+    """Models registered on this machine (exports)."""
+    records = _read_registry(registry_file())
+    try:
+        return {name: _entry_from_record(name, rec) for name, rec in records.items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{registry_file()}: malformed entry ({exc}); fix or delete it") from None
+
+
+def register_model(
+    name: str,
+    file: Path,
+    description: str,
+    output: OutputMeaning,
+    mean: float | None = None,
+    std: float | None = None,
+    extra: dict[str, Any] | None = None,
+) -> ModelEntry:
+    """Add (or replace) an exported model in the registry file; built-in names are refused."""
+    if not name or any(c in name for c in "/\\ ") or find_builtin(name) is not None:
+        raise ModelError(f"'{name}' cannot name an exported model (empty, has / or spaces, or built-in)")
+    path = registry_file()
+    records = _read_registry(path)
+    records[name] = {
+        "file": str(file.resolve()),
+        "sha256": sha256_of(file),
+        "description": description,
+        "mean": mean,
+        "std": std,
+        "output": output,
+        **(extra or {}),
+    }
+    write_atomic(path, (json.dumps({"models": records}, indent=2, sort_keys=True) + "\n").encode())
+    return _entry_from_record(name, records[name])
+
+
+def find_builtin(name: str) -> ModelEntry | None:
+    return next((m for m in BUILTIN_MODELS if m.name == name), None)
+
+
 def all_models() -> dict[str, ModelEntry]:
-    return {m.name: m for m in BUILTIN_MODELS}
+    """Built-in models, then the models exported on this machine."""
+    builtin = {m.name: m for m in BUILTIN_MODELS}
+    return {**builtin, **{k: v for k, v in registered_models().items() if k not in builtin}}
 
 
 def find_model(name: str) -> ModelEntry | None:
@@ -122,4 +225,13 @@ def resolve_model(
     if not path.is_file():
         known = ", ".join(all_models())
         raise ModelError(f"model '{ref}' is neither a registered model ({known}) nor a file")
-    return path, None
+    return path, entry_for_file(path)
+
+
+def entry_for_file(path: Path) -> ModelEntry | None:
+    """The registered export whose file is `path` (so a path gets its normalization), if any."""
+    target = str(path.resolve())
+    for entry in registered_models().values():
+        if isinstance(entry.asset.source, LocalFileSource) and entry.asset.source.file == target:
+            return entry
+    return None
