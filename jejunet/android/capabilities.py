@@ -88,6 +88,28 @@ CAPABILITIES: dict[str, OpCapability] = {
         },
         "the legend is drawn by the Android view (Canvas text), not by the core",
     ),
+    "keyframe_gate": OpCapability(
+        "keyframe_gate",
+        {
+            name: ANY
+            for name in (
+                "interval",
+                "motion_threshold",
+                "scene_cut",
+                "cut_threshold",
+                "target_fps",
+                "max_gap",
+                "thumb_size",
+            )
+        },
+        "integer features: the phone makes the host's decisions (target_fps follows the phone's own clock)",
+    ),
+    "optical_flow": OpCapability(
+        "optical_flow",
+        {"preset": ParamRule(values=("ultrafast", "fast", "medium")), "width": ANY},
+        "OpenCV's DIS on the phone (the OpenCV Android SDK), behind the core's OpticalFlow interface",
+    ),
+    "warp": OpCapability("warp", {"method": ParamRule(values=("flow", "hold"))}),
     "encode": OpCapability(
         "display",
         {

@@ -22,7 +22,7 @@ from jejunet.graph.compiler import CompiledGraph, Overrides, compile_data, compi
 from jejunet.graph.scheduler import run_graph
 from jejunet.kinds import Probs
 from jejunet.models.runtime import preprocess
-from jejunet.ops.base import Operator, RunContext
+from jejunet.ops.base import SKIPPED, Operator, RunContext
 
 FIXTURES = "fixtures.json"
 
@@ -60,10 +60,13 @@ def _recording(op: type[Operator], recorder: _Recorder) -> type[Operator]:
         if op.runs_network and hasattr(self, "model"):
             # the op's own call just ran: its output tensor is still in the interpreter
             interpreter = self.model.interpreter
-            recorder.arrays[f"{self.node_id}.@output"] = interpreter.get_tensor(self.model.output_index).copy()
+            recorder.arrays[f"{self.node_id}.@output"] = interpreter.get_tensor(
+                self.model.output_index
+            ).copy()
             recorder.arrays[f"{self.node_id}.@input"] = preprocess(self.model, inputs["image"])
         for port, value in outputs.items():
-            recorder.arrays.update(_arrays(f"{self.node_id}.{port}", value))
+            if value is not SKIPPED:  # a SKIPPED output is recorded by its absence
+                recorder.arrays.update(_arrays(f"{self.node_id}.{port}", value))
         return outputs
 
     return type(f"Recording{op.__name__}", (op,), {"process": process})
@@ -122,6 +125,7 @@ def record_fixtures(
                 for nid in compiled.order
             ],
             "keyframes": report.keyframe_frames,
+            "runtime": report.runtime,
         }
         (work / FIXTURES).write_text(json.dumps(document, indent=1) + "\n")
         if out.exists():

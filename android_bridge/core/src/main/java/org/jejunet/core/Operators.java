@@ -21,11 +21,16 @@ public final class Operators {
         PARAMS_BY_OP.put("upsample", Collections.<String>emptyList());
         PARAMS_BY_OP.put("overlay", Arrays.asList("alpha", "background", "legend"));
         PARAMS_BY_OP.put("display", Collections.<String>emptyList());
+        PARAMS_BY_OP.put("keyframe_gate", Arrays.asList("interval", "motion_threshold", "scene_cut", "cut_threshold",
+                "target_fps", "max_gap", "thumb_size"));
+        PARAMS_BY_OP.put("optical_flow", Arrays.asList("preset", "width"));
+        PARAMS_BY_OP.put("warp", Arrays.asList("method"));
     }
 
     /** Every operator this runtime can run. */
     public static final Set<String> NAMES = Collections.unmodifiableSet(new LinkedHashSet<String>(
-            Arrays.asList("camera", "resize", "tflite_infer", "upsample", "overlay", "display")));
+            Arrays.asList("camera", "resize", "tflite_infer", "upsample", "overlay", "display", "keyframe_gate",
+                    "optical_flow", "warp")));
 
     private Operators() {
     }
@@ -50,6 +55,15 @@ public final class Operators {
             }
             if ("overlay".equals(node.op)) {
                 return new OverlayOp(node);
+            }
+            if ("keyframe_gate".equals(node.op)) {
+                return new KeyframeGateOp(node);
+            }
+            if ("optical_flow".equals(node.op)) {
+                return new FlowOp(node, env.flow);
+            }
+            if ("warp".equals(node.op)) {
+                return new WarpOp(node);
             }
             if ("display".equals(node.op)) {
                 return new DisplayOp(node, env.sink);

@@ -5,8 +5,11 @@ package org.jejunet.core;
  * phone, recorded host flow fields in tests.
  */
 public interface OpticalFlow {
-    /** Flow from `previous` to `current` (same size), H×W×2. */
-    FlowField compute(Image previous, Image current, FrameInfo info);
+    /**
+     * Backward flow at the frames' size (H×W×2, same size frames): pixel x of `current` matches
+     * pixel x + flow(x) of `previous`, as the host's optical_flow gives it.
+     */
+    FlowField compute(Image current, Image previous, FrameInfo info);
 
     /** Makes a flow estimator from the node's parameters (as graph.json holds them). */
     interface Factory {

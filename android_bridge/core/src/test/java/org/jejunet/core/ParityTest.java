@@ -47,6 +47,15 @@ class ParityTest {
             for (String node : fx.nodesOf("upsample")) {
                 tests.add(test(fx, node, reporter, ParityTest::upsample, c -> c.exactShare() >= LABELS_MIN_SHARE));
             }
+            for (String node : fx.nodesOf("keyframe_gate")) {
+                tests.add(test(fx, node, reporter, new GateCheck(fx, node), c -> c.exact() == c.total()));
+            }
+            for (String node : fx.nodesOf("optical_flow")) {
+                tests.add(test(fx, node, reporter, new FlowCheck(fx, node), c -> c.exact() == c.total()));
+            }
+            for (String node : fx.nodesOf("warp")) {
+                tests.add(test(fx, node, reporter, new WarpCheck(fx, node), c -> c.exactShare() >= LABELS_MIN_SHARE));
+            }
             for (String node : fx.nodesOf("overlay")) {
                 tests.add(test(fx, node, reporter, ParityTest::overlay, c -> c.maxDiff() <= 1));
             }
@@ -155,5 +164,100 @@ class ParityTest {
             }
         }
         return Compare.image(java, host);
+    }
+
+    static NodeSpec spec(Fixtures fx, String node) throws Exception {
+        return BundleTest.load(BundleTest.bundleDir(fx.pipeline())).byId.get(node);
+    }
+
+    static Object value(Map<String, Npy> values, String key) throws Exception {
+        if (values == null) {
+            return Skipped.SKIPPED;
+        }
+        Probs probs = Fixtures.probs(values, key);
+        if (probs != null) {
+            return probs;
+        }
+        Npy npy = values.get(key);
+        if (npy == null) {
+            return Skipped.SKIPPED;
+        }
+        if (npy.shape().length == 3 && npy.shape()[2] == 2 && npy.dtype().equals("f4")) {
+            return npy.flow();
+        }
+        return npy.shape().length == 3 ? npy.image() : npy.labels();
+    }
+
+    /** The recorded inputs of a node on a frame, SKIPPED where the host had SKIPPED. */
+    static Map<String, Object> inputs(Fixtures fx, String node, Map<String, Npy> now, Map<String, Npy> before)
+            throws Exception {
+        Map<String, Object> in = new java.util.HashMap<>();
+        JSONObject edges = fx.node(node).getJSONObject("inputs");
+        for (var it = edges.keys(); it.hasNext();) {
+            String port = (String) it.next();
+            JSONObject edge = edges.getJSONObject(port);
+            in.put(port, value(edge.getBoolean("previous") ? before : now, edge.getString("from")));
+        }
+        return in;
+    }
+
+    /** The gate, run over every frame in order: keyframe decisions identical to the host's. */
+    static final class GateCheck implements FrameCheck {
+        private final KeyframeGateOp op;
+
+        GateCheck(Fixtures fx, String node) throws Exception {
+            op = new KeyframeGateOp(spec(fx, node));
+        }
+
+        @Override
+        public Compare check(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+                throws Exception {
+            Object out = op.process(new FrameInfo(f, f / 25.0), inputs(fx, node, now, before)).get("image");
+            boolean javaKey = out != Skipped.SKIPPED;
+            boolean hostKey = now.containsKey(node + ".image");
+            assertEquals(hostKey, javaKey, "keyframe decision on frame " + f + " (java reason " + op.lastReason() + ")");
+            return new Compare(1, javaKey == hostKey ? 1 : 0, 0);
+        }
+    }
+
+    /** The flow node with the host's flow lent as the estimator: zeros on the first frame, then the flow. */
+    static final class FlowCheck implements FrameCheck {
+        private final FlowOp op;
+        private Map<String, Npy> current;
+
+        FlowCheck(Fixtures fx, String node) throws Exception {
+            op = new FlowOp(spec(fx, node), params -> (cur, prev, info) -> current.get(node + ".flow").flow());
+        }
+
+        @Override
+        public Compare check(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+                throws Exception {
+            current = now;
+            FlowField java = (FlowField) op.process(new FrameInfo(f, f / 25.0), inputs(fx, node, now, before)).get("flow");
+            float[] host = now.get(node + ".flow").floats();
+            assertArrayEquals(host, java.data, "flow of frame " + f);
+            return new Compare(1, 1, 0);
+        }
+    }
+
+    /** Warp on the host's recorded inputs (fresh labels, its own previous output, the flow). */
+    static final class WarpCheck implements FrameCheck {
+        private final WarpOp op;
+
+        WarpCheck(Fixtures fx, String node) throws Exception {
+            op = new WarpOp(spec(fx, node));
+        }
+
+        @Override
+        public Compare check(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+                throws Exception {
+            Map<String, Object> out = op.process(new FrameInfo(f, f / 25.0), inputs(fx, node, now, before));
+            Npy host = now.get(node + ".labels");
+            if (host == null) {
+                assertEquals(Skipped.SKIPPED, out.get("labels"), "host had SKIPPED on frame " + f);
+                return new Compare(0, 0, 0);
+            }
+            return Compare.labels((LabelMap) out.get("labels"), host);
+        }
     }
 }

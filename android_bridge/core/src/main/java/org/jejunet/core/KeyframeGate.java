@@ -1,0 +1,156 @@
+package org.jejunet.core;
+
+/**
+ * The keyframe decision, ported from the host's keyframe_gate: integer grey thumbnails (motion)
+ * and integer colour histograms (scene cuts), so that both sides decide identically.
+ */
+public final class KeyframeGate {
+    static final int HIST_SHIFT = 5;
+    static final int HIST_GRID = 2;
+
+    /** Parameters, as graph.json holds them (null: the policy is off). */
+    public static final class Params {
+        public Integer interval;
+        public Double motionThreshold = 8.0;
+        public boolean sceneCut = true;
+        public double cutThreshold = 0.3;
+        public Double targetFps;
+        public int maxGap = 30;
+        public int thumbSize = 32;
+    }
+
+    /** What the gate remembers between frames. */
+    public static final class State {
+        int index = -1;
+        int lastKey = -1;
+        int[] keyThumb;
+        long[][] prevHist;
+    }
+
+    private KeyframeGate() {
+    }
+
+    static int grey(int argb) {
+        int r = (argb >> 16) & 0xFF;
+        int g = (argb >> 8) & 0xFF;
+        int b = argb & 0xFF;
+        return (29 * b + 150 * g + 77 * r + 128) >> 8;
+    }
+
+    /** size×size block means (floor) of the integer grey image. */
+    public static int[] greyThumbnail(Image image, int size) {
+        int h = image.height;
+        int w = image.width;
+        int[] ys = new int[size + 1];
+        int[] xs = new int[size + 1];
+        for (int i = 0; i < size; i++) {
+            ys[i] = (int) ((long) i * h / size);
+            xs[i] = (int) ((long) i * w / size);
+        }
+        ys[size] = h;
+        xs[size] = w;
+        long[] sums = new long[size * size];
+        int[] rowBlock = new int[h];
+        int[] colBlock = new int[w];
+        fillBlocks(ys, rowBlock, size);
+        fillBlocks(xs, colBlock, size);
+        for (int y = 0; y < h; y++) {
+            int by = rowBlock[y] * size;
+            for (int x = 0; x < w; x++) {
+                sums[by + colBlock[x]] += grey(image.argb[y * w + x]);
+            }
+        }
+        int[] out = new int[size * size];
+        for (int i = 0; i < size; i++) {
+            for (int j = 0; j < size; j++) {
+                long area = (long) (ys[i + 1] - ys[i]) * (xs[j + 1] - xs[j]);
+                out[i * size + j] = area == 0 ? 0 : (int) (sums[i * size + j] / area);
+            }
+        }
+        return out;
+    }
+
+    /** Block of each pixel along an axis; empty blocks (more blocks than pixels) get none. */
+    private static void fillBlocks(int[] starts, int[] block, int size) {
+        for (int i = 0; i < size; i++) {
+            for (int p = starts[i]; p < starts[i + 1]; p++) {
+                block[p] = i;
+            }
+        }
+    }
+
+    /** grid²×512 colour histograms of the frame's grid cells (channels quantised by 5 bits). */
+    public static long[][] colourHistograms(Image image) {
+        int levels = 8 - HIST_SHIFT;
+        int bins = 1 << (3 * levels);
+        long[][] cells = new long[HIST_GRID * HIST_GRID][bins];
+        int h = image.height;
+        int w = image.width;
+        for (int i = 0; i < HIST_GRID; i++) {
+            for (int j = 0; j < HIST_GRID; j++) {
+                long[] hist = cells[i * HIST_GRID + j];
+                for (int y = i * h / HIST_GRID; y < (i + 1) * h / HIST_GRID; y++) {
+                    for (int x = j * w / HIST_GRID; x < (j + 1) * w / HIST_GRID; x++) {
+                        int p = image.argb[y * w + x];
+                        int r = ((p >> 16) & 0xFF) >> HIST_SHIFT;
+                        int g = ((p >> 8) & 0xFF) >> HIST_SHIFT;
+                        int b = (p & 0xFF) >> HIST_SHIFT;
+                        hist[(b << (2 * levels)) | (g << levels) | r]++;
+                    }
+                }
+            }
+        }
+        return cells;
+    }
+
+    /** Mean over cells of the total-variation distance (0: same colours, 1: disjoint). */
+    public static double histogramDistance(long[][] a, long[][] b) {
+        double total = 0;
+        for (int c = 0; c < a.length; c++) {
+            long diff = 0;
+            long sum = 0;
+            for (int k = 0; k < a[c].length; k++) {
+                diff += Math.abs(a[c][k] - b[c][k]);
+                sum += a[c][k];
+            }
+            total += diff / (2.0 * sum);
+        }
+        return total / a.length;
+    }
+
+    /** Mean absolute grey difference between two thumbnails (0–255). */
+    public static double motionScore(int[] thumb, int[] keyThumb) {
+        long sum = 0;
+        for (int i = 0; i < thumb.length; i++) {
+            sum += Math.abs(thumb[i] - keyThumb[i]);
+        }
+        return (double) sum / thumb.length;
+    }
+
+    /** The reason this frame is a keyframe, or null; `budgetOk` null when there is no budget. */
+    public static String decide(Params p, State s, int[] thumb, long[][] hist, Boolean budgetOk) {
+        if (s.keyThumb == null) {
+            return "first";
+        }
+        if (p.sceneCut && s.prevHist != null && histogramDistance(hist, s.prevHist) > p.cutThreshold) {
+            return "cut";
+        }
+        int gap = s.index - s.lastKey;
+        if (gap >= p.maxGap) {
+            return "max_gap";
+        }
+        if (budgetOk != null && !budgetOk) {
+            return null;
+        }
+        if (p.interval != null && gap >= p.interval) {
+            return "interval";
+        }
+        if (p.motionThreshold != null && motionScore(thumb, s.keyThumb) > p.motionThreshold) {
+            return "motion";
+        }
+        if (budgetOk != null) {
+            return "budget";
+        }
+        return null;
+    }
+}

@@ -1,0 +1,86 @@
+package org.jejunet.core;
+
+import java.util.Collections;
+import java.util.Map;
+import org.json.JSONException;
+import org.json.JSONObject;
+
+/** keyframe_gate: the frame on keyframes, SKIPPED otherwise (decisions identical to the host's). */
+public final class KeyframeGateOp extends Operator {
+    private final KeyframeGate.Params params = new KeyframeGate.Params();
+    private final KeyframeGate.State state = new KeyframeGate.State();
+    private final Budget budget;
+    private String lastReason;
+
+    KeyframeGateOp(NodeSpec node) throws JSONException {
+        super(node);
+        JSONObject p = node.params;
+        params.interval = p.isNull("interval") ? null : Integer.valueOf(p.getInt("interval"));
+        params.motionThreshold = p.isNull("motion_threshold") ? null : Double.valueOf(p.getDouble("motion_threshold"));
+        params.sceneCut = p.getBoolean("scene_cut");
+        params.cutThreshold = p.getDouble("cut_threshold");
+        params.targetFps = p.isNull("target_fps") ? null : Double.valueOf(p.getDouble("target_fps"));
+        params.maxGap = p.getInt("max_gap");
+        params.thumbSize = p.getInt("thumb_size");
+        budget = params.targetFps == null ? null : new Budget(params.targetFps);
+    }
+
+    @Override
+    public Map<String, Object> process(FrameInfo info, Map<String, Object> inputs) {
+        Image image = (Image) inputs.get("image");
+        state.index++;
+        int[] thumb = KeyframeGate.greyThumbnail(image, params.thumbSize);
+        long[][] hist = KeyframeGate.colourHistograms(image);
+        Boolean budgetOk = budget == null ? null : Boolean.valueOf(budget.allows());
+        String reason = KeyframeGate.decide(params, state, thumb, hist, budgetOk);
+        state.prevHist = hist;
+        if (budget != null) {
+            budget.record(reason != null);
+        }
+        lastReason = reason;
+        if (reason == null) {
+            return Collections.<String, Object>singletonMap("image", Skipped.SKIPPED);
+        }
+        state.lastKey = state.index;
+        state.keyThumb = thumb;
+        return Collections.<String, Object>singletonMap("image", image);
+    }
+
+    /** Why the last frame was a keyframe ("first", "cut", "max_gap", "interval", "motion", "budget"), or null. */
+    public String lastReason() {
+        return lastReason;
+    }
+
+    /** Time budget for a target frame rate: learns what a keyframe and a carried frame cost. */
+    static final class Budget {
+        private final double period;
+        private long start = -1;
+        private long last = -1;
+        private int frames;
+        private final double[] cost = new double[2];
+        private boolean lastWasKey;
+
+        Budget(double targetFps) {
+            period = 1.0 / targetFps;
+        }
+
+        boolean allows() {
+            long now = System.nanoTime();
+            if (start < 0) {
+                start = now;
+            } else if (last >= 0) {
+                double dt = (now - last) / 1e9;
+                int k = lastWasKey ? 1 : 0;
+                cost[k] = cost[k] == 0.0 ? dt : 0.8 * cost[k] + 0.2 * dt;
+            }
+            last = now;
+            double slack = (frames + 1) * period - (now - start) / 1e9;
+            frames++;
+            return slack >= cost[1];
+        }
+
+        void record(boolean keyframe) {
+            lastWasKey = keyframe;
+        }
+    }
+}
