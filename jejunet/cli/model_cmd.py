@@ -89,7 +89,7 @@ def _register_tools(sub: Any) -> None:
         "--calibration", help="activation ranges from this video/folder (default: the eval images)"
     )
     p.add_argument("--calibration-frames", type=int, default=32)
-    p.add_argument("--weights", choices=("per-tensor", "per-channel"), default="per-tensor")
+    p.add_argument("--weights", choices=("per-tensor", "per-channel"), default="per-channel")
     p.add_argument("--csv", type=Path, help="write the table as CSV")
     p.set_defaults(handler=cmd_lowbit)
 
