@@ -162,10 +162,40 @@ def get_weights(model: Any, spec: DeepLabSpec) -> dict[str, dict[str, np.ndarray
     return out
 
 
+def fold_caps(folder: Any) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
+    """Turn capped ReLUs (min(relu(x), m)) into ReLU6 exactly: scale the layer by 6/m, its consumers by m/6.
+
+    Same function, but every activation becomes a fused RELU6, which XNNPACK runs in fp32 and int8
+    (a MINIMUM op would split the int8 graph). Returns the weights and the caps left unfolded.
+    """
+    weights = {k: dict(v) for k, v in folder.weights.items()}
+    caps = dict(folder.act_max)
+    ch = folder.spec.head_channels
+    consumers = {
+        "image_pooling": ("concat_projection", slice(0, ch)),
+        "aspp0": ("concat_projection", slice(ch, 2 * ch)),
+        "concat_projection": ("logits", slice(None)),
+    }
+    if folder.spec.decoder:
+        consumers.pop("concat_projection")
+    for name, (consumer, part) in consumers.items():
+        top = caps.pop(name, None)
+        if top is None or top <= 0 or consumer not in weights:
+            continue
+        gain = 6.0 / top
+        weights[name] = {k: v * np.float32(gain) for k, v in weights[name].items()}
+        kernel = weights[consumer]["kernel"].copy()
+        kernel[:, :, part] /= np.float32(gain)
+        weights[consumer] = {**weights[consumer], "kernel": kernel}
+        caps[name] = 6.0
+    return weights, caps
+
+
 def build_from_folder(folder: Any, size: tuple[int, int], hook: ActivationHook | None = None) -> Any:
-    """A model folder's network at `size`, its weights loaded."""
-    model = build_keras(folder.spec, size, hook, folder.act_max)
-    missing = set_weights(model, folder.spec, folder.weights)
+    """A model folder's network at `size`, its weights loaded (capped ReLUs folded into ReLU6)."""
+    weights, caps = fold_caps(folder)
+    model = build_keras(folder.spec, size, hook, caps)
+    missing = set_weights(model, folder.spec, weights)
     if missing:
         from jejunet.errors import ModelError
 
