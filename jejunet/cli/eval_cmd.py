@@ -1,4 +1,4 @@
-"""`jejunet eval --pred DIR --gt DIR [--json PATH]`: mIoU of label PNG folders."""
+"""`jejunet eval`: mIoU against ground truth, agreement with per-frame output, temporal consistency."""
 
 from __future__ import annotations
 
@@ -7,28 +7,72 @@ import json
 from pathlib import Path
 from typing import Any
 
+from jejunet.errors import UserError
 from jejunet.eval.miou import evaluate_dirs
+from jejunet.eval.temporal import agreement, temporal_consistency
 from jejunet.media.atomic import write_bytes_atomic
 from jejunet.models.registry import VOC_LABELS
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("eval", help="mIoU of predicted label PNGs against ground truth")
+    p = commands.add_parser(
+        "eval", help="mIoU against ground truth, agreement with per-frame output, temporal consistency"
+    )
     p.add_argument("--pred", type=Path, required=True, help="folder of predicted label PNGs")
-    p.add_argument("--gt", type=Path, required=True, help="folder of ground-truth label PNGs")
+    p.add_argument("--gt", type=Path, help="folder of ground-truth label PNGs")
+    p.add_argument("--reference", type=Path, help="folder of per-frame label PNGs (agreement)")
+    p.add_argument("--report", type=Path, help="run report of the predictions (its keyframes)")
+    p.add_argument("--video", type=Path, help="the frames, for temporal consistency")
     p.add_argument("--json", type=Path, help="write the scores as JSON")
     p.set_defaults(handler=cmd_eval)
 
 
+def keyframes_of(report: Path) -> list[int]:
+    try:
+        data = json.loads(report.read_text())
+        return [int(i) for i in data["keyframe_frames"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{report}: not a run report with 'keyframe_frames' ({exc})") from None
+
+
+def evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    if not (args.gt or args.reference or args.video):
+        raise UserError("give --gt DIR, --reference DIR and/or --video PATH")
+    result: dict[str, Any] = {}
+    keys = keyframes_of(args.report) if args.report else None
+    if args.gt:
+        scores, pairing, count = evaluate_dirs(args.pred, args.gt, VOC_LABELS)
+        result["ground_truth"] = {"images": count, "paired_by": pairing, **scores.to_dict()}
+    if args.reference:
+        result["agreement"] = agreement(args.pred, args.reference, keys)
+    if args.video:
+        if not args.video.is_file():
+            raise UserError(f"{args.video}: no such video")
+        result["temporal_consistency"] = temporal_consistency(args.pred, args.video)
+    if keys is not None:
+        result["keyframes"] = {"count": len(keys), "frames": keys}
+    return result
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    scores, pairing, count = evaluate_dirs(args.pred, args.gt, VOC_LABELS)
-    result = {"images": count, "paired_by": pairing, **scores.to_dict()}
+    result = evaluate(args)
     if args.json is not None:
         write_bytes_atomic(args.json, (json.dumps(result, indent=2) + "\n").encode())
-    print(
-        f"mIoU {result['miou'] * 100:.2f} % over {count} images (paired by {pairing}), "
-        f"pixel accuracy {result['pixel_accuracy'] * 100:.2f} %"
-    )
-    for name, iou in result["per_class_iou"].items():
-        print(f"  {name:<12} {iou * 100:6.2f} %")
+    if gt := result.get("ground_truth"):
+        print(f"mIoU {gt['miou'] * 100:.2f} % over {gt['images']} images (paired by {gt['paired_by']}), "
+              f"pixel accuracy {gt['pixel_accuracy'] * 100:.2f} %")  # fmt: skip
+        for name, iou in gt["per_class_iou"].items():
+            print(f"  {name:<12} {iou * 100:6.2f} %")
+    if ag := result.get("agreement"):
+        a = ag["all"]
+        print(f"agreement with per-frame output over {ag['frames']} frames: "
+              f"pixels {a['pixel_agreement'] * 100:.2f} %, mIoU {a['miou'] * 100:.2f} %")  # fmt: skip
+        if nk := ag.get("non_keyframes"):
+            print(f"  non-keyframes only ({nk['frames']} frames): pixels {nk['pixel_agreement'] * 100:.2f} %, "
+                  f"mIoU {nk['miou'] * 100:.2f} %")  # fmt: skip
+    if tc := result.get("temporal_consistency"):
+        print(f"temporal consistency (flow-warped mIoU of consecutive frames): {tc['tc_miou'] * 100:.2f} % "
+              f"over {tc['pairs']} pairs")  # fmt: skip
+    if keys := result.get("keyframes"):
+        print(f"keyframes: {keys['count']}")
     return 0

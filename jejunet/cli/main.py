@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from jejunet import __version__
-from jejunet.cli import eval_cmd, graph_cmd, model_cmd, ops_cmd
+from jejunet.cli import eval_cmd, graph_cmd, model_cmd, ops_cmd, sweep_cmd
 from jejunet.errors import UserError
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     ops_cmd.register(commands)
     model_cmd.register(commands)
     eval_cmd.register(commands)
+    sweep_cmd.register(commands)
     return parser
 
 

@@ -39,7 +39,7 @@ def encode_label_png(labels: np.ndarray) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    label_image(labels).save(buffer, format="PNG")
+    label_image(labels).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from jejunet.assets import SAMPLE_CLIP, resolve
+from jejunet.assets import SAMPLE_CLIPS, resolve
 from jejunet.errors import MediaError
 from jejunet.kinds import FRAME
 from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext
@@ -28,7 +28,7 @@ class DecodeParams(Params):
     source: str | int = Field(
         SAMPLE,
         description="video file or stream URL, image folder, glob (frames/*.jpg), camera index, "
-        "or 'sample' (the bundled sample clip)",
+        "'sample' (the bundled clip, bikes) or 'sample:NAME' (bikes, carphone, bigbuckbunny)",
     )
     start: int = Field(0, ge=0, description="first frame to emit")
     stride: int = Field(1, ge=1, description="emit every stride-th frame")
@@ -136,8 +136,11 @@ class Decode(Operator):
     def _locate(self, source: str | int, ctx: RunContext) -> str | int | list[Path]:
         if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
             return int(source)
-        if source == SAMPLE:
-            return str(resolve(SAMPLE_CLIP, download=True))
+        if source == SAMPLE or source.startswith(SAMPLE + ":"):
+            name = source.partition(":")[2] or "bikes"
+            if name not in SAMPLE_CLIPS:
+                raise MediaError(f"unknown sample clip '{name}' (samples: {', '.join(SAMPLE_CLIPS)})")
+            return str(resolve(SAMPLE_CLIPS[name], download=True))
         if source.startswith(STREAM_SCHEMES):
             return source
         candidates = [Path(source)]

@@ -12,6 +12,7 @@ Android runtime can reproduce every decision exactly.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from jejunet.ops.registry import register
 
 HIST_SHIFT = 5  # 8 levels per channel → 512 colour bins
 HIST_GRID = 2  # histograms of the 2×2 quarters of the frame
+HIST_STEP = 2  # on every second pixel of every second row
 
 
 class KeyframeGateParams(Params):
@@ -48,9 +50,18 @@ class KeyframeGateParams(Params):
     thumb_size: int = Field(32, ge=4, le=256, description="side of the grey thumbnail for motion")
 
 
+def sample_step(image: np.ndarray, cells: int) -> int:
+    """Pixel stride that leaves at least two samples per cell along the shorter side."""
+    return max(1, min(image.shape[:2]) // (2 * cells))
+
+
 def grey_thumbnail(image: np.ndarray, size: int) -> np.ndarray:
-    """size×size int32 block means of the integer grey image ((29 B + 150 G + 77 R + 128) >> 8)."""
-    bgr = image.astype(np.int32)
+    """size×size int32 block means of the integer grey image ((29 B + 150 G + 77 R + 128) >> 8).
+
+    Computed on every `sample_step`-th pixel, so its cost does not grow with the frame.
+    """
+    step = sample_step(image, size)
+    bgr = image[::step, ::step].astype(np.int32)
     grey = (29 * bgr[..., 0] + 150 * bgr[..., 1] + 77 * bgr[..., 2] + 128) >> 8
     h, w = grey.shape
     ys = (np.arange(size) * h) // size
@@ -61,10 +72,13 @@ def grey_thumbnail(image: np.ndarray, size: int) -> np.ndarray:
     return sums // (heights * widths)
 
 
-def colour_histograms(image: np.ndarray, grid: int = HIST_GRID, shift: int = HIST_SHIFT) -> np.ndarray:
-    """grid²×bins int64 colour histograms of the frame's grid cells (channels quantised by `shift`)."""
+def colour_histograms(
+    image: np.ndarray, grid: int = HIST_GRID, shift: int = HIST_SHIFT, step: int = HIST_STEP
+) -> np.ndarray:
+    """grid²×bins int64 colour histograms of the frame's grid cells, on every `step`-th pixel."""
     levels = 8 - shift
-    b, g, r = (image[..., c].astype(np.int32) >> shift for c in range(3))
+    sampled = image[::step, ::step]
+    b, g, r = (sampled[..., c].astype(np.int32) >> shift for c in range(3))
     code = (b << (2 * levels)) | (g << levels) | r
     h, w = code.shape
     bins = 1 << (3 * levels)
@@ -125,7 +139,8 @@ def decide(
 class Budget:
     """Time budget for a target frame rate: learns what a keyframe and a carried frame cost."""
 
-    def __init__(self, target_fps: float) -> None:
+    def __init__(self, target_fps: float, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
         self.period = 1.0 / target_fps
         self.start: float | None = None
         self.last: float | None = None
@@ -134,7 +149,7 @@ class Budget:
         self.last_was_key = False
 
     def allows(self) -> bool:
-        now = time.perf_counter()
+        now = self.clock()
         if self.start is None:
             self.start = now
         elif self.last is not None:

@@ -1,0 +1,176 @@
+"""The speed/accuracy sweep of a keyframe pipeline: a grid of `--set` values, with baselines.
+
+Every case runs twice: once timed (no label output), once writing its labels. Agreement is measured
+against the per-frame baseline (the gate forced to every frame); the hold baseline re-uses the last
+keyframe's labels. Results: a CSV/JSON table and a PNG chart of throughput against agreement.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jejunet.errors import UserError
+from jejunet.eval.miou import evaluate_dirs
+from jejunet.eval.temporal import agreement, temporal_consistency
+from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
+from jejunet.graph.scheduler import run_graph
+from jejunet.media.atomic import write_bytes_atomic
+from jejunet.ops.base import RunContext
+
+
+@dataclass
+class Case:
+    name: str
+    sets: list[str]
+    role: str = "case"  # "per-frame", "hold" or "case"
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def _node_of(compiled: CompiledGraph, op: str) -> str:
+    found = [n.id for n in compiled.nodes.values() if n.op.name == op]
+    if len(found) != 1:
+        raise UserError(f"{compiled.file}: a sweep needs exactly one '{op}' node, found {len(found)}")
+    return found[0]
+
+
+def parse_grid(grid: list[str]) -> list[list[str]]:
+    """`NODE.PARAM=v1,v2` items → the cartesian product of `NODE.PARAM=v` settings."""
+    axes = []
+    for item in grid:
+        key, eq, values = item.partition("=")
+        if not eq or "." not in key or not values:
+            raise UserError(f"--grid {item}: expected NODE.PARAM=V1,V2,...")
+        axes.append([f"{key}={v}" for v in values.split(",")])
+    return [list(combo) for combo in itertools.product(*axes)] if axes else [[]]
+
+
+def plan_cases(pipeline: Path, grid: list[str], cases: list[str]) -> list[Case]:
+    compiled = compile_file(pipeline)
+    gate, warp = _node_of(compiled, "keyframe_gate"), _node_of(compiled, "warp")
+    planned = [
+        Case("per-frame", [f"{gate}.interval=1", f"{gate}.motion_threshold=null"], "per-frame"),
+        Case("hold (pipeline gate)", [f"{warp}.method=hold"], "hold"),
+        Case("warp (pipeline gate)", [f"{warp}.method=flow"]),
+    ]
+    for sets in parse_grid(grid) if grid else []:
+        planned.append(Case(", ".join(sets), sets))
+    for item in cases:
+        sets = [s.strip() for s in item.split(";") if s.strip()]
+        planned.append(Case(", ".join(sets), sets))
+    return planned
+
+
+def _run(pipeline: Path, sets: list[str], source: str | None, out_dir: Path, labels: Path | None) -> dict:
+    overrides = Overrides(sets=list(sets), input=source, output=str(out_dir / "video.mp4"))
+    compiled = compile_file(pipeline, overrides)
+    if labels is not None:
+        compiled = with_label_writer(compiled, str(labels))
+    report = run_graph(compiled, RunContext(pipeline_file=pipeline))
+    return report.to_dict()
+
+
+def run_sweep(
+    pipeline: Path,
+    grid: list[str],
+    cases: list[str],
+    out: Path,
+    source: str | None = None,
+    max_frames: int | None = None,
+    gt: Path | None = None,
+    video: Path | None = None,
+    common: list[str] | None = None,
+) -> list[Case]:
+    """Run every case; write sweep.csv, sweep.json and sweep.png into `out`."""
+    planned = plan_cases(pipeline, grid, cases)
+    compiled = compile_file(pipeline)
+    source_id = compiled.source.id
+    extra = [f"{source_id}.max_frames={max_frames}"] if max_frames else []
+    extra += common or []
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="jejunet-sweep-") as tmp:
+        tmp_dir = Path(tmp)
+        label_dirs: dict[str, Path] = {}
+        for i, case in enumerate(planned):
+            sets = case.sets + extra
+            timed = _run(pipeline, sets, source, tmp_dir, None)
+            labels = tmp_dir / f"labels{i}"
+            written = _run(pipeline, sets, source, tmp_dir, labels)
+            label_dirs[case.name] = labels
+            case.result = {
+                "frames": timed["frames"],
+                "keyframes": written["keyframes"],
+                "keyframe_rate": round(written["keyframes"] / max(1, written["frames"]), 4),
+                "fps": timed["fps"],
+                "cuts": written.get("runtime", {}).get(_node_of(compiled, "keyframe_gate"), {}).get("cuts"),
+                "_keyframes": written["keyframe_frames"],
+            }
+            print(f"{case.name}: {timed['fps']:.1f} fps, {written['keyframes']} keyframes", flush=True)
+        reference = label_dirs["per-frame"]
+        base_fps = planned[0].result["fps"]
+        for case in planned:
+            r = case.result
+            r["speedup"] = round(r["fps"] / base_fps, 3) if base_fps else None
+            ag = agreement(label_dirs[case.name], reference, r.pop("_keyframes"))
+            r["pixel_agreement"] = ag["all"]["pixel_agreement"]
+            r["miou_agreement"] = ag["all"]["miou"]
+            nk = ag.get("non_keyframes")
+            r["pixel_agreement_non_key"] = nk["pixel_agreement"] if nk else None
+            if gt is not None:
+                scores, _, _ = evaluate_dirs(label_dirs[case.name], gt)
+                r["miou_gt"] = round(scores.miou, 6)
+            if video is not None:
+                r["tc_miou"] = temporal_consistency(label_dirs[case.name], video)["tc_miou"]
+    write_table(planned, out)
+    write_chart(planned, out / "sweep.png", title=f"{pipeline.name} on {source or 'the sample clip'}")
+    return planned
+
+
+COLUMNS = ["case", "role", "frames", "keyframes", "keyframe_rate", "fps", "speedup", "pixel_agreement",
+           "pixel_agreement_non_key", "miou_agreement", "miou_gt", "tc_miou", "cuts"]  # fmt: skip
+
+
+def write_table(planned: list[Case], out: Path) -> None:
+    rows = [{"case": c.name, "role": c.role, "sets": c.sets, **c.result} for c in planned]
+    write_bytes_atomic(out / "sweep.json", (json.dumps(rows, indent=2) + "\n").encode())
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (" ".join(map(str, row[k])) if isinstance(row.get(k), list) else row.get(k))
+                         for k in COLUMNS})  # fmt: skip
+    write_bytes_atomic(out / "sweep.csv", buffer.getvalue().encode())
+
+
+def write_chart(planned: list[Case], path: Path, title: str) -> None:
+    """Throughput (× per-frame) against pixel agreement with per-frame output."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    styles = {"per-frame": ("black", "s"), "hold": ("tab:red", "x"), "case": ("tab:blue", "o")}
+    for case in planned:
+        colour, marker = styles[case.role]
+        if case.role == "case" and any(".method=hold" in s for s in case.sets):
+            colour, marker = styles["hold"]
+        r = case.result
+        ax.scatter(r["speedup"], r["pixel_agreement"] * 100, c=colour, marker=marker, s=40)
+        ax.annotate(case.name, (r["speedup"], r["pixel_agreement"] * 100), fontsize=6,
+                    xytext=(4, 2), textcoords="offset points")  # fmt: skip
+    ax.set_xlabel("throughput, × the per-frame pipeline (same run conditions)")
+    ax.set_ylabel("pixel agreement with per-frame output (%)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())

@@ -1,0 +1,78 @@
+"""Agreement, temporal consistency, the eval command and a small sweep on real footage."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from jejunet.eval.temporal import agreement
+from jejunet.media.palette import encode_label_png
+from tests.conftest import PIPELINES
+
+
+def write_labels(directory: Path, maps: list[np.ndarray]) -> Path:
+    directory.mkdir(parents=True)
+    for i, m in enumerate(maps):
+        (directory / f"{i:06d}.png").write_bytes(encode_label_png(m))
+    return directory
+
+
+def test_agreement_all_and_non_keyframes(tmp_path: Path) -> None:
+    ref = [np.full((10, 10), 15, np.uint8) for _ in range(4)]
+    pred = [m.copy() for m in ref]
+    pred[1][:5] = 0  # half of frame 1 disagrees
+    pred[3][:] = 0  # all of frame 3
+    result = agreement(
+        write_labels(tmp_path / "p", pred), write_labels(tmp_path / "r", ref), keyframes=[0, 2]
+    )
+    assert result["all"]["pixel_agreement"] == 250 / 400
+    assert result["non_keyframes"]["frames"] == 2
+    assert result["non_keyframes"]["pixel_agreement"] == 50 / 200
+
+
+def test_eval_command_reference_report_video(cli, tmp_path: Path, bikes: Path) -> None:
+    run = ("graph", "run", "--input", bikes, "--max-frames", "12", "--quiet")
+    per_frame = cli(run[0], run[1], PIPELINES / "deeplab_per_frame.yaml", *run[2:], "--labels-dir",
+                    tmp_path / "ref", "--output", tmp_path / "a.mp4")  # fmt: skip
+    assert per_frame.code == 0, per_frame.err
+    keyed = cli(run[0], run[1], PIPELINES / "deeplab_keyframe.yaml", *run[2:], "--labels-dir",
+                tmp_path / "key", "--output", tmp_path / "b.mp4", "--report", tmp_path / "r.json")  # fmt: skip
+    assert keyed.code == 0, keyed.err
+    result = cli("eval", "--pred", tmp_path / "key", "--reference", tmp_path / "ref", "--report",
+                 tmp_path / "r.json", "--video", bikes, "--json", tmp_path / "e.json")  # fmt: skip
+    assert result.code == 0, result.err
+    scores = json.loads((tmp_path / "e.json").read_text())
+    assert 0.9 < scores["agreement"]["all"]["pixel_agreement"] <= 1.0
+    assert scores["agreement"]["non_keyframes"]["frames"] == 12 - scores["keyframes"]["count"]
+    assert 0.5 < scores["temporal_consistency"]["tc_miou"] <= 1.0
+    assert scores["temporal_consistency"]["pairs"] == 11
+    assert "agreement with per-frame output" in result.out
+
+
+def test_eval_needs_something_to_compare(cli, tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir()
+    result = cli("eval", "--pred", tmp_path / "p")
+    assert result.code == 2 and "--gt" in result.err
+
+
+def test_sweep_writes_table_and_chart(cli, tmp_path: Path, bikes: Path) -> None:
+    out = tmp_path / "sweep"
+    result = cli("sweep", PIPELINES / "deeplab_keyframe.yaml", "--input", bikes, "--max-frames", "16", "--set", "source.start=80",
+                 "--grid", "gate.interval=4", "--grid", "gate.motion_threshold=null", "--out", out)  # fmt: skip
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader((out / "sweep.csv").open()))
+    assert [r["case"] for r in rows] == [
+        "per-frame", "hold (pipeline gate)", "warp (pipeline gate)", "gate.interval=4, gate.motion_threshold=null",
+    ]  # fmt: skip
+    per_frame = rows[0]
+    assert per_frame["keyframes"] == "16" and float(per_frame["pixel_agreement"]) == 1.0
+    assert rows[3]["keyframes"] == "4"
+    assert float(rows[3]["pixel_agreement"]) < 1.0
+    assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((out / "sweep.json").read_text())[3]["sets"] == [
+        "gate.interval=4",
+        "gate.motion_threshold=null",
+    ]

@@ -1,0 +1,106 @@
+"""Optical flow and warp: motion compensation beats holding the labels; feedback pipelines run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from jejunet.kinds import Probs
+from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
+from jejunet.ops.optical_flow import OpticalFlow, OpticalFlowParams
+from jejunet.ops.warp import Warp, WarpParams, warp_labels, warp_probs
+from tests.conftest import PIPELINES
+
+
+def textured(shift: int) -> np.ndarray:
+    """A smooth random texture, shifted right by `shift` pixels."""
+    rng = np.random.default_rng(0)
+    base = cv2.GaussianBlur(rng.integers(0, 255, (128, 192, 3), dtype=np.uint8), (0, 0), 3)
+    return np.ascontiguousarray(np.roll(base, shift, axis=1)[:, 32:160])
+
+
+def test_flow_recovers_a_translation_and_warp_follows_it() -> None:
+    flow_op = OpticalFlow(OpticalFlowParams(preset="medium"), "flow")
+    flow_op.open(RunContext())
+    first = flow_op.process(FrameInfo(0, 0), textured(0))["flow"]
+    assert not first.any()  # no previous frame
+    flow = flow_op.process(FrameInfo(1, 0.04), textured(4))["flow"]
+    inner = flow[16:-16, 16:-16]
+    assert abs(float(np.median(inner[..., 0])) + 4) < 0.5  # current x ↔ previous x − 4
+    assert abs(float(np.median(inner[..., 1]))) < 0.5
+    labels = np.zeros((128, 128), np.uint8)
+    labels[40:80, 40:80] = 15
+    moved = warp_labels(labels, flow)
+    expected = np.roll(labels, 4, axis=1)
+    assert (moved[16:-16, 16:-16] == expected[16:-16, 16:-16]).mean() > 0.99
+    assert (labels[16:-16, 16:-16] == expected[16:-16, 16:-16]).mean() < 0.99  # holding is worse
+
+
+def test_flow_at_a_working_width_is_rescaled() -> None:
+    op = OpticalFlow(OpticalFlowParams(preset="fast", width=64), "flow")
+    op.open(RunContext())
+    op.process(FrameInfo(0, 0), textured(0))
+    flow = op.process(FrameInfo(1, 0.04), textured(6))["flow"]
+    assert flow.shape == (128, 128, 2)
+    assert abs(float(np.median(flow[32:-32, 32:-32, 0])) + 6) < 1.0
+
+
+def test_warp_probs_bilinear() -> None:
+    data = np.zeros((8, 8, 2), np.float32)
+    data[..., 0] = 1
+    data[2:4, 2:4] = (0, 1)
+    flow = np.zeros((8, 8, 2), np.float32)
+    flow[..., 0] = -1.0
+    warped = warp_probs(Probs(data, np.array([0, 15], np.uint8)), flow)
+    assert warped.argmax()[2, 3] == 15 and warped.argmax()[2, 4] == 15 and warped.argmax()[2, 2] == 0
+
+
+def test_warp_passes_fresh_labels_and_carries_otherwise() -> None:
+    op = Warp(WarpParams(), "warp")
+    fresh = np.full((4, 4), 7, np.uint8)
+    flow = np.zeros((4, 4, 2), np.float32)
+    assert op.process(FrameInfo(0, 0), labels=fresh, prev_labels=SKIPPED, flow=flow)["labels"] is fresh
+    carried = op.process(FrameInfo(1, 0), labels=SKIPPED, prev_labels=fresh, flow=flow)["labels"]
+    np.testing.assert_array_equal(carried, fresh)
+    hold = Warp(WarpParams(method="hold"), "warp")
+    assert hold.process(FrameInfo(1, 0), labels=SKIPPED, prev_labels=fresh, flow=flow)["labels"] is fresh
+
+
+def test_keyframe_pipeline_runs_with_feedback_and_reports_reasons(cli, tmp_path: Path, bikes: Path) -> None:
+    report = tmp_path / "r.json"
+    result = cli(
+        "graph", "run", PIPELINES / "deeplab_keyframe.yaml", "--input", bikes, "--output", tmp_path / "o.mp4",
+        "--max-frames", "40", "--labels-dir", tmp_path / "labels", "--report", report, "--quiet",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    r = json.loads(report.read_text())
+    assert r["frames"] == 40 and 2 <= r["keyframes"] < 40
+    assert r["nodes"]["segment"]["calls"] == r["keyframes"]
+    assert r["nodes"]["warp"]["calls"] == 40 and r["nodes"]["overlay"]["calls"] == 40
+    assert r["keyframe_reasons"]["0"] == "first" and r["keyframe_reasons"]["30"] == "cut"
+    assert sorted(int(k) for k in r["keyframe_reasons"]) == r["keyframe_frames"]
+    assert len(list((tmp_path / "labels").glob("*.png"))) == 40
+
+
+def test_selfie_keyframe_pipeline_validates_and_shows_feedback(cli) -> None:
+    result = cli("graph", "show", PIPELINES / "selfie_keyframe.yaml")
+    assert result.code == 0, result.err
+    assert "warp.probs → warp.prev_probs [probs.f32] (feedback)" in result.out
+
+
+def test_warp_without_its_feedback_is_refused(cli, tmp_path: Path, shared) -> None:
+    bad = tmp_path / "w.yaml"
+    bad.write_text(
+        "nodes:\n"
+        "  - {id: source, op: decode}\n"
+        "  - {id: r, op: resize, inputs: {image: source.image}}\n"
+        "  - {id: s, op: tflite_infer, inputs: {image: r.image}}\n"
+        "  - {id: w, op: warp, inputs: {labels: s.labels}}\n"
+    )
+    result = cli("graph", "validate", bad)
+    assert result.code == 2
+    assert "connect 'prev_labels' to this node's own output (previous: true)" in result.err
+    assert "method 'flow' needs the 'flow' input" in result.err
