@@ -132,8 +132,21 @@ def run_sweep(
     return planned
 
 
-COLUMNS = ["case", "role", "frames", "keyframes", "keyframe_rate", "fps", "speedup", "pixel_agreement",
-           "pixel_agreement_non_key", "miou_agreement", "miou_gt", "tc_miou", "cuts"]  # fmt: skip
+COLUMNS = [
+    "case",
+    "role",
+    "frames",
+    "keyframes",
+    "keyframe_rate",
+    "fps",
+    "speedup",
+    "pixel_agreement",
+    "pixel_agreement_non_key",
+    "miou_agreement",
+    "miou_gt",
+    "tc_miou",
+    "cuts",
+]
 
 
 def write_table(planned: list[Case], out: Path) -> None:
@@ -143,8 +156,9 @@ def write_table(planned: list[Case], out: Path) -> None:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: (" ".join(map(str, row[k])) if isinstance(row.get(k), list) else row.get(k))
-                         for k in COLUMNS})  # fmt: skip
+        writer.writerow(
+            {k: (" ".join(map(str, row[k])) if isinstance(row.get(k), list) else row.get(k)) for k in COLUMNS}
+        )
     write_bytes_atomic(out / "sweep.csv", buffer.getvalue().encode())
 
 
@@ -163,8 +177,13 @@ def write_chart(planned: list[Case], path: Path, title: str) -> None:
             colour, marker = styles["hold"]
         r = case.result
         ax.scatter(r["speedup"], r["pixel_agreement"] * 100, c=colour, marker=marker, s=40)
-        ax.annotate(case.name, (r["speedup"], r["pixel_agreement"] * 100), fontsize=6,
-                    xytext=(4, 2), textcoords="offset points")  # fmt: skip
+        ax.annotate(
+            case.name,
+            (r["speedup"], r["pixel_agreement"] * 100),
+            fontsize=6,
+            xytext=(4, 2),
+            textcoords="offset points",
+        )
     ax.set_xlabel("throughput, × the per-frame pipeline (same run conditions)")
     ax.set_ylabel("pixel agreement with per-frame output (%)")
     ax.set_title(title, fontsize=10)

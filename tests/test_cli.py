@@ -71,10 +71,24 @@ def test_graph_show(cli, shared) -> None:
 def test_run_selfie_with_overrides_and_report(cli, tmp_path: Path, bikes: Path) -> None:
     out = tmp_path / "o.mp4"
     result = cli(
-        "graph", "run", PIPELINES / "selfie_per_frame.yaml", "--input", bikes, "--output", out,
-        "--max-frames", "8", "--set", "resize.interpolation=linear", "--set", "overlay.legend=true",
-        "--report", tmp_path / "r.json", "--labels-dir", tmp_path / "labels",
-    )  # fmt: skip
+        "graph",
+        "run",
+        PIPELINES / "selfie_per_frame.yaml",
+        "--input",
+        bikes,
+        "--output",
+        out,
+        "--max-frames",
+        "8",
+        "--set",
+        "resize.interpolation=linear",
+        "--set",
+        "overlay.legend=true",
+        "--report",
+        tmp_path / "r.json",
+        "--labels-dir",
+        tmp_path / "labels",
+    )
     assert result.code == 0, result.err
     assert out.stat().st_size > 1000
     report = json.loads((tmp_path / "r.json").read_text())

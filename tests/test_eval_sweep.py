@@ -35,14 +35,43 @@ def test_agreement_all_and_non_keyframes(tmp_path: Path) -> None:
 
 def test_eval_command_reference_report_video(cli, tmp_path: Path, bikes: Path) -> None:
     run = ("graph", "run", "--input", bikes, "--max-frames", "12", "--quiet")
-    per_frame = cli(run[0], run[1], PIPELINES / "deeplab_per_frame.yaml", *run[2:], "--labels-dir",
-                    tmp_path / "ref", "--output", tmp_path / "a.mp4")  # fmt: skip
+    per_frame = cli(
+        run[0],
+        run[1],
+        PIPELINES / "deeplab_per_frame.yaml",
+        *run[2:],
+        "--labels-dir",
+        tmp_path / "ref",
+        "--output",
+        tmp_path / "a.mp4",
+    )
     assert per_frame.code == 0, per_frame.err
-    keyed = cli(run[0], run[1], PIPELINES / "deeplab_keyframe.yaml", *run[2:], "--labels-dir",
-                tmp_path / "key", "--output", tmp_path / "b.mp4", "--report", tmp_path / "r.json")  # fmt: skip
+    keyed = cli(
+        run[0],
+        run[1],
+        PIPELINES / "deeplab_keyframe.yaml",
+        *run[2:],
+        "--labels-dir",
+        tmp_path / "key",
+        "--output",
+        tmp_path / "b.mp4",
+        "--report",
+        tmp_path / "r.json",
+    )
     assert keyed.code == 0, keyed.err
-    result = cli("eval", "--pred", tmp_path / "key", "--reference", tmp_path / "ref", "--report",
-                 tmp_path / "r.json", "--video", bikes, "--json", tmp_path / "e.json")  # fmt: skip
+    result = cli(
+        "eval",
+        "--pred",
+        tmp_path / "key",
+        "--reference",
+        tmp_path / "ref",
+        "--report",
+        tmp_path / "r.json",
+        "--video",
+        bikes,
+        "--json",
+        tmp_path / "e.json",
+    )
     assert result.code == 0, result.err
     scores = json.loads((tmp_path / "e.json").read_text())
     assert 0.9 < scores["agreement"]["all"]["pixel_agreement"] <= 1.0
@@ -60,13 +89,30 @@ def test_eval_needs_something_to_compare(cli, tmp_path: Path) -> None:
 
 def test_sweep_writes_table_and_chart(cli, tmp_path: Path, bikes: Path) -> None:
     out = tmp_path / "sweep"
-    result = cli("sweep", PIPELINES / "deeplab_keyframe.yaml", "--input", bikes, "--max-frames", "16", "--set", "source.start=80",
-                 "--grid", "gate.interval=4", "--grid", "gate.motion_threshold=null", "--out", out)  # fmt: skip
+    result = cli(
+        "sweep",
+        PIPELINES / "deeplab_keyframe.yaml",
+        "--input",
+        bikes,
+        "--max-frames",
+        "16",
+        "--set",
+        "source.start=80",
+        "--grid",
+        "gate.interval=4",
+        "--grid",
+        "gate.motion_threshold=null",
+        "--out",
+        out,
+    )
     assert result.code == 0, result.err
     rows = list(csv.DictReader((out / "sweep.csv").open()))
     assert [r["case"] for r in rows] == [
-        "per-frame", "hold (pipeline gate)", "warp (pipeline gate)", "gate.interval=4, gate.motion_threshold=null",
-    ]  # fmt: skip
+        "per-frame",
+        "hold (pipeline gate)",
+        "warp (pipeline gate)",
+        "gate.interval=4, gate.motion_threshold=null",
+    ]
     per_frame = rows[0]
     assert per_frame["keyframes"] == "16" and float(per_frame["pixel_agreement"]) == 1.0
     assert rows[3]["keyframes"] == "4"

@@ -33,10 +33,19 @@ def direct_labels(model: Path, image_path: Path) -> np.ndarray:
 def test_graph_eval_equals_direct_call(cli, tmp_path: Path, voc_dir: Path, deeplab_model: Path) -> None:
     pred = tmp_path / "pred"
     result = cli(
-        "graph", "run", PIPELINES / "deeplab_per_frame.yaml",
-        "--input", voc_dir / "JPEGImages", "--output", tmp_path / "o.mp4",
-        "--labels-dir", pred, "--report", tmp_path / "r.json", "--quiet",
-    )  # fmt: skip
+        "graph",
+        "run",
+        PIPELINES / "deeplab_per_frame.yaml",
+        "--input",
+        voc_dir / "JPEGImages",
+        "--output",
+        tmp_path / "o.mp4",
+        "--labels-dir",
+        pred,
+        "--report",
+        tmp_path / "r.json",
+        "--quiet",
+    )
     assert result.code == 0, result.err
     written = sorted(p.name for p in pred.glob("*.png"))
     assert written == ["000000.png", "000001.png", "000002.png"]

@@ -72,9 +72,21 @@ def test_warp_passes_fresh_labels_and_carries_otherwise() -> None:
 def test_keyframe_pipeline_runs_with_feedback_and_reports_reasons(cli, tmp_path: Path, bikes: Path) -> None:
     report = tmp_path / "r.json"
     result = cli(
-        "graph", "run", PIPELINES / "deeplab_keyframe.yaml", "--input", bikes, "--output", tmp_path / "o.mp4",
-        "--max-frames", "40", "--labels-dir", tmp_path / "labels", "--report", report, "--quiet",
-    )  # fmt: skip
+        "graph",
+        "run",
+        PIPELINES / "deeplab_keyframe.yaml",
+        "--input",
+        bikes,
+        "--output",
+        tmp_path / "o.mp4",
+        "--max-frames",
+        "40",
+        "--labels-dir",
+        tmp_path / "labels",
+        "--report",
+        report,
+        "--quiet",
+    )
     assert result.code == 0, result.err
     r = json.loads(report.read_text())
     assert r["frames"] == 40 and 2 <= r["keyframes"] < 40

@@ -59,20 +59,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_bytes_atomic(args.json, (json.dumps(result, indent=2) + "\n").encode())
     if gt := result.get("ground_truth"):
-        print(f"mIoU {gt['miou'] * 100:.2f} % over {gt['images']} images (paired by {gt['paired_by']}), "
-              f"pixel accuracy {gt['pixel_accuracy'] * 100:.2f} %")  # fmt: skip
+        print(
+            f"mIoU {gt['miou'] * 100:.2f} % over {gt['images']} images (paired by {gt['paired_by']}), "
+            f"pixel accuracy {gt['pixel_accuracy'] * 100:.2f} %"
+        )
         for name, iou in gt["per_class_iou"].items():
             print(f"  {name:<12} {iou * 100:6.2f} %")
     if ag := result.get("agreement"):
         a = ag["all"]
-        print(f"agreement with per-frame output over {ag['frames']} frames: "
-              f"pixels {a['pixel_agreement'] * 100:.2f} %, mIoU {a['miou'] * 100:.2f} %")  # fmt: skip
+        print(
+            f"agreement with per-frame output over {ag['frames']} frames: "
+            f"pixels {a['pixel_agreement'] * 100:.2f} %, mIoU {a['miou'] * 100:.2f} %"
+        )
         if nk := ag.get("non_keyframes"):
-            print(f"  non-keyframes only ({nk['frames']} frames): pixels {nk['pixel_agreement'] * 100:.2f} %, "
-                  f"mIoU {nk['miou'] * 100:.2f} %")  # fmt: skip
+            print(
+                f"  non-keyframes only ({nk['frames']} frames): pixels {nk['pixel_agreement'] * 100:.2f} %, "
+                f"mIoU {nk['miou'] * 100:.2f} %"
+            )
     if tc := result.get("temporal_consistency"):
-        print(f"temporal consistency (flow-warped mIoU of consecutive frames): {tc['tc_miou'] * 100:.2f} % "
-              f"over {tc['pairs']} pairs")  # fmt: skip
+        print(
+            f"temporal consistency (flow-warped mIoU of consecutive frames): {tc['tc_miou'] * 100:.2f} % "
+            f"over {tc['pairs']} pairs"
+        )
     if keys := result.get("keyframes"):
         print(f"keyframes: {keys['count']}")
     return 0

@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
     p.add_argument("--gt", type=Path, help="ground-truth label PNGs (mIoU per case)")
     p.add_argument("--video", type=Path, help="the clip, to measure temporal consistency per case")
     p.add_argument("--out", type=Path, required=True, help="folder for sweep.csv, sweep.json, sweep.png")
-    p.set_defaults(handler=cmd_sweep)  # fmt: skip
+    p.set_defaults(handler=cmd_sweep)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

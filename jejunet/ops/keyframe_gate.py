@@ -83,11 +83,13 @@ def colour_histograms(
     h, w = code.shape
     bins = 1 << (3 * levels)
     cells = [
-        np.bincount(code[i * h // grid : (i + 1) * h // grid, j * w // grid : (j + 1) * w // grid].ravel(),
-                    minlength=bins)
+        np.bincount(
+            code[i * h // grid : (i + 1) * h // grid, j * w // grid : (j + 1) * w // grid].ravel(),
+            minlength=bins,
+        )
         for i in range(grid)
         for j in range(grid)
-    ]  # fmt: skip
+    ]
     return np.stack(cells)
 
 

@@ -56,8 +56,9 @@ def draw_legend(image: np.ndarray, labels: np.ndarray, names: tuple[str, ...] = 
     for row, cls in enumerate(present):
         y = 8 + row * 18
         cv2.rectangle(image, (8, y), (22, y + 14), lut[cls, 0].tolist(), -1)
-        cv2.putText(image, names[cls], (28, y + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                    (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
+        cv2.putText(
+            image, names[cls], (28, y + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA
+        )
 
 
 @register

@@ -50,10 +50,18 @@ def warp_probs(probs: Probs, flow: np.ndarray) -> Probs:
         warped = warped.reshape(data.shape)
     else:
         warped = np.stack(
-            [cv2.remap(np.ascontiguousarray(data[..., c]), map_x, map_y, cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE) for c in range(data.shape[-1])],
+            [
+                cv2.remap(
+                    np.ascontiguousarray(data[..., c]),
+                    map_x,
+                    map_y,
+                    cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE,
+                )
+                for c in range(data.shape[-1])
+            ],
             axis=-1,
-        )  # fmt: skip
+        )
     return Probs(warped, probs.class_ids)
 
 
