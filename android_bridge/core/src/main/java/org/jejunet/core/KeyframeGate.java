@@ -7,6 +7,7 @@ package org.jejunet.core;
 public final class KeyframeGate {
     static final int HIST_SHIFT = 5;
     static final int HIST_GRID = 2;
+    static final int HIST_STEP = 2;
 
     /** Parameters, as graph.json holds them (null: the policy is off). */
     public static final class Params {
@@ -37,10 +38,16 @@ public final class KeyframeGate {
         return (29 * b + 150 * g + 77 * r + 128) >> 8;
     }
 
-    /** size×size block means (floor) of the integer grey image. */
+    /** Pixel stride that leaves at least two samples per cell along the shorter side. */
+    static int sampleStep(Image image, int cells) {
+        return Math.max(1, Math.min(image.width, image.height) / (2 * cells));
+    }
+
+    /** size×size block means (floor) of the integer grey image, on every sampleStep-th pixel. */
     public static int[] greyThumbnail(Image image, int size) {
-        int h = image.height;
-        int w = image.width;
+        int step = sampleStep(image, size);
+        int h = (image.height + step - 1) / step;
+        int w = (image.width + step - 1) / step;
         int[] ys = new int[size + 1];
         int[] xs = new int[size + 1];
         for (int i = 0; i < size; i++) {
@@ -57,7 +64,7 @@ public final class KeyframeGate {
         for (int y = 0; y < h; y++) {
             int by = rowBlock[y] * size;
             for (int x = 0; x < w; x++) {
-                sums[by + colBlock[x]] += grey(image.argb[y * w + x]);
+                sums[by + colBlock[x]] += grey(image.argb[y * step * image.width + x * step]);
             }
         }
         int[] out = new int[size * size];
@@ -79,19 +86,19 @@ public final class KeyframeGate {
         }
     }
 
-    /** grid²×512 colour histograms of the frame's grid cells (channels quantised by 5 bits). */
+    /** grid²×512 colour histograms of the frame's grid cells (5-bit shift), on every HIST_STEP-th pixel. */
     public static long[][] colourHistograms(Image image) {
         int levels = 8 - HIST_SHIFT;
         int bins = 1 << (3 * levels);
         long[][] cells = new long[HIST_GRID * HIST_GRID][bins];
-        int h = image.height;
-        int w = image.width;
+        int h = (image.height + HIST_STEP - 1) / HIST_STEP;
+        int w = (image.width + HIST_STEP - 1) / HIST_STEP;
         for (int i = 0; i < HIST_GRID; i++) {
             for (int j = 0; j < HIST_GRID; j++) {
                 long[] hist = cells[i * HIST_GRID + j];
                 for (int y = i * h / HIST_GRID; y < (i + 1) * h / HIST_GRID; y++) {
                     for (int x = j * w / HIST_GRID; x < (j + 1) * w / HIST_GRID; x++) {
-                        int p = image.argb[y * w + x];
+                        int p = image.argb[y * HIST_STEP * image.width + x * HIST_STEP];
                         int r = ((p >> 16) & 0xFF) >> HIST_SHIFT;
                         int g = ((p >> 8) & 0xFF) >> HIST_SHIFT;
                         int b = (p & 0xFF) >> HIST_SHIFT;

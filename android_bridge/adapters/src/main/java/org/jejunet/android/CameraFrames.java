@@ -1,0 +1,136 @@
+package org.jejunet.android;
+
+import android.content.Context;
+import android.graphics.ImageFormat;
+import android.hardware.camera2.CameraAccessException;
+import android.hardware.camera2.CameraCaptureSession;
+import android.hardware.camera2.CameraCharacteristics;
+import android.hardware.camera2.CameraDevice;
+import android.hardware.camera2.CameraManager;
+import android.hardware.camera2.CaptureRequest;
+import android.media.ImageReader;
+import android.os.Handler;
+import android.os.HandlerThread;
+import java.util.Collections;
+import org.jejunet.core.Image;
+
+/** Camera2 frames (back camera, YUV_420_888 through an ImageReader) delivered as ARGB on a background thread. */
+public final class CameraFrames {
+    /** Receives every frame that the pipeline keeps up with (the reader drops the rest). */
+    public interface Listener {
+        void onFrame(Image frame, long timestampNs);
+
+        void onError(String message);
+    }
+
+    private final CameraManager manager;
+    private final int width;
+    private final int height;
+    private final Listener listener;
+    private HandlerThread thread;
+    private Handler handler;
+    private ImageReader reader;
+    private CameraDevice device;
+
+    public CameraFrames(Context context, int width, int height, Listener listener) {
+        this.manager = (CameraManager) context.getSystemService(Context.CAMERA_SERVICE);
+        this.width = width;
+        this.height = height;
+        this.listener = listener;
+    }
+
+    /** Opens the back camera; the app must hold the CAMERA permission. */
+    public void start() throws CameraAccessException {
+        thread = new HandlerThread("jejunet-camera");
+        thread.start();
+        handler = new Handler(thread.getLooper());
+        reader = ImageReader.newInstance(width, height, ImageFormat.YUV_420_888, 2);
+        reader.setOnImageAvailableListener(new ImageReader.OnImageAvailableListener() {
+            @Override
+            public void onImageAvailable(ImageReader r) {
+                android.media.Image image = r.acquireLatestImage();
+                if (image == null) {
+                    return;
+                }
+                try {
+                    listener.onFrame(BitmapFrames.fromYuv(image), image.getTimestamp());
+                } finally {
+                    image.close();
+                }
+            }
+        }, handler);
+        String id = backCamera();
+        try {
+            manager.openCamera(id, new CameraDevice.StateCallback() {
+                @Override
+                public void onOpened(CameraDevice camera) {
+                    device = camera;
+                    startSession();
+                }
+
+                @Override
+                public void onDisconnected(CameraDevice camera) {
+                    camera.close();
+                }
+
+                @Override
+                public void onError(CameraDevice camera, int error) {
+                    camera.close();
+                    listener.onError("camera error " + error);
+                }
+            }, handler);
+        } catch (SecurityException e) {
+            listener.onError("no permission to use the camera");
+        }
+    }
+
+    private String backCamera() throws CameraAccessException {
+        for (String id : manager.getCameraIdList()) {
+            Integer facing = manager.getCameraCharacteristics(id).get(CameraCharacteristics.LENS_FACING);
+            if (facing != null && facing == CameraCharacteristics.LENS_FACING_BACK) {
+                return id;
+            }
+        }
+        return manager.getCameraIdList()[0];
+    }
+
+    private void startSession() {
+        try {
+            final CaptureRequest.Builder request = device.createCaptureRequest(CameraDevice.TEMPLATE_PREVIEW);
+            request.addTarget(reader.getSurface());
+            device.createCaptureSession(Collections.singletonList(reader.getSurface()),
+                    new CameraCaptureSession.StateCallback() {
+                        @Override
+                        public void onConfigured(CameraCaptureSession session) {
+                            try {
+                                session.setRepeatingRequest(request.build(), null, handler);
+                            } catch (CameraAccessException e) {
+                                listener.onError("camera: " + e.getMessage());
+                            }
+                        }
+
+                        @Override
+                        public void onConfigureFailed(CameraCaptureSession session) {
+                            listener.onError("camera session could not be configured");
+                        }
+                    }, handler);
+        } catch (CameraAccessException e) {
+            listener.onError("camera: " + e.getMessage());
+        }
+    }
+
+    public void stop() {
+        if (device != null) {
+            device.close();
+            device = null;
+        }
+        if (reader != null) {
+            reader.close();
+            reader = null;
+        }
+        if (thread != null) {
+            thread.quitSafely();
+            thread = null;
+        }
+    }
+}

@@ -1,0 +1,256 @@
+"""`graph plan --device pixel2`: the phone's frame rate, predicted from a cost model.
+
+Network: multiply-adds of the model × a per-MAC time calibrated on published Pixel 2 figures.
+Other operators: their host times on real frames (the pipeline run here) × a phone/host factor.
+Keyframe pipelines: the network's share is the keyframe rate the gate gives on the same frames.
+Every figure and assumption is printed with the result.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jejunet.android.bundle import check_capabilities
+from jejunet.android.fixtures import _without_host_sinks
+from jejunet.android.macs import count_macs
+from jejunet.errors import UserError
+from jejunet.graph.compiler import Overrides, compile_file
+from jejunet.graph.scheduler import run_graph
+from jejunet.models.registry import resolve_model
+from jejunet.models.runtime import invoke, load_model, preprocess
+from jejunet.ops.base import RunContext
+
+
+@dataclass(frozen=True)
+class Device:
+    """Published figures for a phone, and the costs of what replaces the host's source and sink."""
+
+    name: str
+    #: (model, resolution, dtype, threads) → ms, as published
+    published: dict[str, float]
+    reference_fps_256_int8_4threads: float
+    fp32_over_int8: float
+    big_cores: int
+    camera_fps: float
+    camera_ms: float
+    display_ms: float
+    sources: tuple[str, ...]
+
+
+PIXEL2 = Device(
+    name="Google Pixel 2 (Snapdragon 835: 4 big Kryo 280 cores at 2.35 GHz)",
+    published={
+        "DeepLabv3-MNv2 512×512 fp32": 862.0,
+        "DeepLabv3-MNv2 512×512 int8": 451.0,
+    },
+    reference_fps_256_int8_4threads=18.0,
+    fp32_over_int8=862.0 / 451.0,
+    big_cores=4,
+    camera_fps=30.0,
+    camera_ms=3.0,
+    display_ms=1.0,
+    sources=(
+        "JejuNet README (tantara/JejuNet): Pixel 2, DeepLabv3-MobileNetV2 512×512 fp32 862 ms, int8 451 ms; "
+        "≈ 18 fps at 256×256 int8 on 4 threads",
+    ),
+)
+DEVICES = {"pixel2": PIXEL2}
+#: the model the published figures were measured with (DeepLabv3-MNv2, the seed's own file)
+REFERENCE_MODEL = "deeplabv3_mnv2_voc_256"
+#: that model on one thread of the development host (2 cores, built-in kernels), as the team measured it
+HOST_REFERENCE_MS = 14.0
+
+
+@dataclass
+class NodeCost:
+    node: str
+    op: str
+    calls_per_frame: float
+    host_ms: float
+    phone_ms: float  # per call
+    how: str
+
+
+@dataclass
+class Plan:
+    pipeline: str
+    device: Device
+    frames: int
+    factor: float
+    factor_how: str
+    costs: list[NodeCost] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def frame_ms(self) -> float:
+        return sum(c.phone_ms * c.calls_per_frame for c in self.costs)
+
+    @property
+    def keyframe_ms(self) -> float:
+        return sum(c.phone_ms for c in self.costs)
+
+    @property
+    def fps(self) -> float:
+        return 1000.0 / self.frame_ms
+
+    @property
+    def shown_fps(self) -> float:
+        return min(self.fps, self.device.camera_fps)
+
+    def render(self) -> str:
+        lines = [
+            f"plan for {self.pipeline} on {self.device.name}",
+            "per node (phone ms per call × calls per frame):",
+        ]
+        for c in self.costs:
+            lines.append(
+                f"  {c.node:<10} {c.op:<13} {c.phone_ms:8.2f} ms × {c.calls_per_frame:4.2f}  ({c.how})"
+            )
+        lines.append(f"predicted: {self.frame_ms:.1f} ms per frame on average → {self.fps:.1f} fps")
+        lines.append(
+            f"shown: {self.shown_fps:.1f} fps (the camera delivers {self.device.camera_fps:g} fps); "
+            f"a frame on which the network runs takes {self.keyframe_ms:.1f} ms"
+        )
+        lines.append("assumptions:")
+        lines += [f"  - {a}" for a in self.assumptions]
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "pipeline": self.pipeline,
+                "device": self.device.name,
+                "frames_measured": self.frames,
+                "factor": self.factor,
+                "frame_ms": self.frame_ms,
+                "fps": self.fps,
+                "shown_fps": self.shown_fps,
+                "keyframe_ms": self.keyframe_ms,
+                "nodes": [c.__dict__ for c in self.costs],
+                "assumptions": self.assumptions,
+            },
+            indent=2,
+        )
+
+
+def thread_speedup(threads: int, device: Device, four_thread_speedup: float) -> float:
+    """Amdahl's law fitted to the published 4-thread speed-up; threads beyond the big cores do not help."""
+    parallel = (1 - 1 / four_thread_speedup) / (1 - 1 / 4)
+    n = max(1, min(threads, device.big_cores))
+    return 1 / ((1 - parallel) + parallel / n)
+
+
+def _host_single_thread_ms(path: Path, entry: Any, repeats: int = 10) -> float:
+    model = load_model(path, entry, 1, "auto")
+    h, w = model.signature.input_size
+    tensor = preprocess(model, np.zeros((h, w, 3), np.uint8))
+    invoke(model, tensor)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        invoke(model, tensor)
+        times.append(time.perf_counter() - t0)
+    return min(times) * 1000
+
+
+def plan_pipeline(
+    file: Path,
+    device_name: str,
+    sets: list[str],
+    input: str | None,
+    frames: int,
+    factor: float | None,
+) -> Plan:
+    """Measure the pipeline's operators here, price the network by MACs, predict the phone's frame rate."""
+    device = DEVICES.get(device_name)
+    if device is None:
+        raise UserError(f"--device {device_name}: unknown device (known: {', '.join(DEVICES)})")
+    if frames < 2:
+        raise UserError(f"--frames {frames}: needs at least 2 frames")
+    compiled = compile_file(file, Overrides(sets=list(sets), input=input))
+    check_capabilities(compiled)
+    source = compiled.source.id
+    compiled = _without_host_sinks(
+        compile_file(file, Overrides(sets=[*sets, f"{source}.max_frames={frames}"], input=input))
+    )
+    report = run_graph(compiled, RunContext(pipeline_file=file))
+    n = report.frames
+
+    ref_path, ref_entry = resolve_model(REFERENCE_MODEL, download=False)
+    ref_macs = count_macs(ref_path)
+    ms_256_4t = 1000.0 / device.reference_fps_256_int8_4threads
+    one_thread_256 = device.published["DeepLabv3-MNv2 512×512 int8"] / 4
+    speedup4 = one_thread_256 / ms_256_4t
+    int8_ms_per_gmac_1t = one_thread_256 / (ref_macs / 1e9)
+    host_ref_ms = _host_single_thread_ms(ref_path, ref_entry)
+    stated = one_thread_256 / HOST_REFERENCE_MS
+    how = (
+        f"Pixel 2 single-thread DeepLabv3-MNv2 256×256 int8 {one_thread_256:.1f} ms / "
+        f"{HOST_REFERENCE_MS:g} ms "
+        f"for the same model on one thread of this kind of host (../shared/models/README.md); "
+        f"measured now: {host_ref_ms:.1f} ms, i.e. {one_thread_256 / host_ref_ms:.1f}×"
+    )
+    if factor is None:
+        factor = stated
+    else:
+        how = f"given with --factor (the stated one is {stated:.1f}×)"
+
+    plan = Plan(compiled.spec.name or file.stem, device, n, factor, how)
+    plan.costs.append(NodeCost(source, "camera", 1.0, 0.0, device.camera_ms, "stated: YUV_420_888 → ARGB"))
+    for nid in compiled.order:
+        node = compiled.nodes[nid]
+        if nid == source:
+            continue
+        durations = report.nodes[nid].durations_s
+        if not durations:
+            continue
+        calls = len(durations) / n
+        host_ms = min(durations) * 1000  # the fastest call: a busy host only ever adds time
+        if node.op.runs_network:
+            path, entry = resolve_model(node.params.model, base_dir=file.parent, download=False)
+            macs = count_macs(path)
+            fp32 = load_model(path, entry, 1, node.params.delegate).signature.input_dtype == "float32"
+            threads = node.params.num_threads
+            speed = thread_speedup(threads, device, speedup4)
+            ms = macs / 1e9 * int8_ms_per_gmac_1t * (device.fp32_over_int8 if fp32 else 1.0) / speed
+            detail = (
+                f"{macs / 1e9:.3f} GMAC × {int8_ms_per_gmac_1t:.1f} ms/GMAC"
+                f"{f' × fp32 {device.fp32_over_int8:.2f}' if fp32 else ''} / {speed:.2f} ({threads} threads)"
+            )
+            plan.costs.append(NodeCost(nid, node.op.name, calls, host_ms, ms, detail))
+        else:
+            plan.costs.append(
+                NodeCost(
+                    nid,
+                    node.op.name,
+                    calls,
+                    host_ms,
+                    host_ms * factor,
+                    f"host {host_ms:.3f} ms × {factor:.1f}",
+                )
+            )
+    plan.costs.append(NodeCost("screen", "display", 1.0, 0.0, device.display_ms, "stated: Bitmap + draw"))
+    keyframes = report.keyframes
+    plan.assumptions = [
+        *[f"published: {s}" for s in device.sources],
+        f"the 512×512 figures are single-thread: only then do they agree with 18 fps at 256×256 on 4 threads "
+        f"(4-thread speed-up {speedup4:.2f}×, Amdahl fit; threads above {device.big_cores} do not help)",
+        f"network cost ∝ multiply-adds: DeepLabv3-MNv2 256×256 = {ref_macs / 1e9:.3f} GMAC, so "
+        f"{int8_ms_per_gmac_1t:.1f} ms/GMAC int8 on one thread; fp32 costs {device.fp32_over_int8:.2f}× int8 "
+        "(862/451 ms)",
+        f"other operators: fastest host call here (of {n} frames) × {factor:.1f} ({how})",
+        f"keyframe rate measured here: the network ran on {keyframes} of {n} frames of "
+        f"{input or 'the pipeline source'} ({keyframes / n:.0%})",
+        f"camera frames {device.camera_ms:g} ms (YUV → ARGB), display {device.display_ms:g} ms "
+        "(stated, not measured)",
+        "nodes run one after the other on one thread (as the Java GraphRunner does); the interpreter's "
+        "own threads are the only parallelism",
+        "not verified on a device: no phone is reachable from this machine",
+    ]
+    return plan
