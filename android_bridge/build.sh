@@ -78,9 +78,9 @@ java -cp "$DX_JAR" com.android.dx.command.Main --dex --min-sdk-version=23 --outp
 dexdump -c "$BUILD/apk/classes.dex" > "$BUILD/dexdump.txt" 2>&1 || die "dexdump rejects classes.dex (see $BUILD/dexdump.txt)"
 grep -q "Lorg/jejunet/core/GraphRunner;" <(dexdump "$BUILD/apk/classes.dex") || die "classes.dex lacks the core"
 
-step "debug APK: aapt, zipalign, apksigner (bundle: deeplab_per_frame in assets)"
+step "debug APK: aapt, zipalign, apksigner (bundle: deeplab_keyframe in assets)"
 rm -rf "$BUILD/apk/assets" && mkdir -p "$BUILD/apk/assets"
-cp -r "$BUILD/host/bundles/deeplab_per_frame" "$BUILD/apk/assets/bundle"
+cp -r "$BUILD/host/bundles/deeplab_keyframe" "$BUILD/apk/assets/bundle"
 aapt package -f -M app/src/main/AndroidManifest.xml -S app/src/main/res -A "$BUILD/apk/assets" \
   -I "$ANDROID_JAR" -F "$BUILD/apk/app.unaligned.apk" >/dev/null
 (cd "$BUILD/apk" && aapt add app.unaligned.apk classes.dex >/dev/null)
