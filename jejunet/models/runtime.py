@@ -140,7 +140,8 @@ def _describe_io(model: LoadedModel, mean: float | None, std: float | None) -> N
         model.normalization = (mean, std)
     elif entry is not None and entry.mean is not None and entry.std is not None:
         model.normalization = (entry.mean, entry.std)
-    elif np.dtype(inp["dtype"]).kind == "f":
+    elif np.dtype(inp["dtype"]).kind == "f" or np.dtype(inp["dtype"]) == np.int8:
+        # float input, or int8 (pixels 0…255 cannot be int8 bytes): normalize, then quantize
         model.normalization = DEFAULT_FLOAT_NORMALIZATION
     else:
         model.normalization = None  # quantized input: the bytes are the model's own encoding

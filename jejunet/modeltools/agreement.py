@@ -15,10 +15,16 @@ from jejunet.models.runtime import LoadedModel, decode_output, invoke, load_mode
 from jejunet.ops.resize import resize_image
 
 
-def open_model(ref: str | Path, threads: int = 1, delegate: str = "auto") -> LoadedModel:
-    """A registered name or a .tflite path, loaded with its registered normalization."""
+def open_model(
+    ref: str | Path,
+    threads: int = 1,
+    delegate: str = "auto",
+    mean: float | None = None,
+    std: float | None = None,
+) -> LoadedModel:
+    """A registered name or a .tflite path, loaded with its registered (or the given) normalization."""
     path, entry = resolve_model(str(ref), download=False)
-    return load_model(path, entry, num_threads=threads, delegate=delegate)  # type: ignore[arg-type]
+    return load_model(path, entry, threads, delegate, mean, std)  # type: ignore[arg-type]
 
 
 def predict(model: LoadedModel, frame: np.ndarray) -> np.ndarray:

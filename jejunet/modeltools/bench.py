@@ -31,7 +31,7 @@ def _input(model: LoadedModel, frame: np.ndarray) -> np.ndarray:
 
 def bench(
     refs: Sequence[str], frame: np.ndarray, threads: Sequence[int] = (1, 2), rounds: int = 30, warmup: int = 3
-) -> list[BenchRow]:
+) -> list[BenchRow]:  # the input's content does not change the time: normalization is not needed
     """Each thread count: load every model, warm up, then `rounds` rounds of one invoke per model in turn."""
     rows: list[BenchRow] = []
     for n in threads:

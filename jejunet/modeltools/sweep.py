@@ -100,7 +100,7 @@ def run_sweep(config: SweepConfig, csv_path: Path, png_path: Path | None = None)
                 paths.append((precision, out, result.bytes))
             timing = bench([config.reference] + [str(p[1]) for p in paths], frames[0], (1,), config.rounds)
             for (precision, out, size_bytes), t in zip(paths, timing[1:], strict=True):
-                model = open_model(out)
+                model = open_model(out, mean=folder.mean, std=folder.std)
                 labels = [predict(model, f) for f in frames + photos]
                 # the photos have their own aspect: mIoU only where they are squashed as for the seed
                 score = miou(labels[len(frames) :], truths) if data and aspect == "square" else None
