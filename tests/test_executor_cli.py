@@ -1,0 +1,114 @@
+"""`graph run --executor/--realtime`, the progress bar and `graph bench` on the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from jejunet.graph.report import RunReport
+from tests.conftest import PIPELINES
+
+
+@pytest.mark.parametrize("executor", ["threaded", "sequential"])
+def test_run_report_has_latency_edges_and_executor(
+    cli, bikes: Path, selfie_model: Path, tmp_path: Path, executor: str
+) -> None:
+    result = cli(
+        "graph", "run", PIPELINES / "selfie_per_frame.yaml", "--input", bikes, "--output", tmp_path / "o.mp4",
+        "--max-frames", "10", "--report", tmp_path / "r.json", "--executor", executor,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert "10 frames in" in result.out and "latency p50" in result.out
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["executor"] == executor and report["mode"] == "offline"
+    assert report["frames"] == report["source_frames"] == 10 and report["dropped"] == 0
+    latency = report["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["max"]
+    if executor == "threaded":
+        assert report["edges"]["segment.probs->upsample.probs"] == {
+            "policy": "block",
+            "size": 4,
+            "dropped": 0,
+            "max_depth": report["edges"]["segment.probs->upsample.probs"]["max_depth"],
+        }
+        assert set(report["edges"]) == {
+            "source.image->resize.image",
+            "resize.image->segment.image",
+            "segment.probs->upsample.probs",
+            "source.image->upsample.like",
+            "source.image->overlay.image",
+            "upsample.labels->overlay.labels",
+            "overlay.image->sink.image",
+        }
+
+
+def test_realtime_paces_a_file_at_its_frame_rate(
+    cli, bikes: Path, selfie_model: Path, tmp_path: Path
+) -> None:
+    result = cli(
+        "graph", "run", PIPELINES / "selfie_per_frame.yaml", "--input", bikes, "--output", tmp_path / "o.mp4",
+        "--max-frames", "20", "--realtime", "--report", tmp_path / "r.json",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["mode"] == "realtime" and report["source_frames"] == 20
+    assert report["frames"] + report["dropped"] == 20
+    assert report["wall_s"] >= 19 / 25  # 25 fps clip: frames are released no faster than live
+    assert report["edges"]["source.image->resize.image"]["policy"] == "latest"
+
+
+def test_progress_bar_draws_frames_total_and_fps() -> None:
+    from jejunet.cli.graph_cmd import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar(200, stream, width=10)
+    report = RunReport("p", frames=50, wall_s=2.0, source_frames=50)
+    bar(report)
+    bar(RunReport("p", frames=51, wall_s=2.0))  # within 0.2 s: not redrawn
+    bar.finish()
+    assert stream.getvalue() == "\r[##--------] 50/200 frames  25.0 fps\x1b[K\n"
+
+
+def test_no_progress_bar_when_not_a_terminal(cli, bikes: Path, selfie_model: Path, tmp_path: Path) -> None:
+    result = cli(
+        "graph", "run", PIPELINES / "selfie_per_frame.yaml", "--input", bikes, "--output", tmp_path / "o.mp4",
+        "--max-frames", "5",
+    )  # fmt: skip
+    assert result.code == 0 and "\r" not in result.err
+
+
+def test_bench_prints_every_node_and_throughput(
+    cli, bikes: Path, selfie_model: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the pipeline's own output (out/…) must not be written
+    result = cli(
+        "graph", "bench", PIPELINES / "selfie_per_frame.yaml", "--input", bikes, "--warmup", "5",
+        "--frames", "15", "--report", tmp_path / "b.json",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "selfie_per_frame: threaded executor, offline mode, 5 warm-up frames, 15 measured"
+    rows = {line.split()[0]: line.split() for line in lines[2:8]}
+    assert set(rows) == {"source", "resize", "segment", "upsample", "overlay", "sink"}
+    assert all(row[2] == "15" for row in rows.values())  # calls: measured frames only
+    assert lines[-1].startswith("throughput ") and "p95" in lines[-1]
+    report = json.loads((tmp_path / "b.json").read_text())
+    assert report["frames"] == 15 and report["warmup_frames"] == 5 and report["source_frames"] == 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--warmup", "-1"], "--warmup: expected 0 or more frames, got -1"),
+        (["--frames", "0"], "--frames: expected 1 or more frames, got 0"),
+        (["--warmup", "300"], "no frame left to measure after a warm-up of 300"),
+        (["--stall-timeout", "0"], "--stall-timeout: expected a positive number of seconds, got 0.0"),
+    ],
+)
+def test_bench_bad_arguments(cli, bikes: Path, selfie_model: Path, args: list[str], message: str) -> None:
+    result = cli("graph", "bench", PIPELINES / "selfie_per_frame.yaml", "--input", bikes, *args)
+    assert result.code == 2 and len(result.err_lines) == 1 and message in result.err
