@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jejunet.errors import UserError
-from jejunet.eval.miou import evaluate_dirs
+from jejunet.eval.miou import evaluate_dirs, parse_class_map
 from jejunet.eval.temporal import agreement, temporal_consistency
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
 from jejunet.graph.scheduler import run_graph
@@ -86,6 +86,7 @@ def run_sweep(
     gt: Path | None = None,
     video: Path | None = None,
     common: list[str] | None = None,
+    gt_map: str | None = None,
 ) -> list[Case]:
     """Run every case; write sweep.csv, sweep.json and sweep.png into `out`."""
     planned = plan_cases(pipeline, grid, cases)
@@ -123,7 +124,8 @@ def run_sweep(
             nk = ag.get("non_keyframes")
             r["pixel_agreement_non_key"] = nk["pixel_agreement"] if nk else None
             if gt is not None:
-                scores, _, _ = evaluate_dirs(label_dirs[case.name], gt)
+                lut = parse_class_map(gt_map) if gt_map else None
+                scores, _, _ = evaluate_dirs(label_dirs[case.name], gt, gt_map=lut)
                 r["miou_gt"] = round(scores.miou, 6)
             if video is not None:
                 r["tc_miou"] = temporal_consistency(label_dirs[case.name], video)["tc_miou"]

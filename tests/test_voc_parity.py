@@ -15,14 +15,14 @@ from tests.conftest import PIPELINES
 
 
 def direct_labels(model: Path, image_path: Path) -> np.ndarray:
-    """The same preprocessing, written out by hand: area resize, RGB bytes, argmax, nearest up."""
+    """The same preprocessing, written out by hand: bilinear resize, RGB bytes, argmax, nearest up."""
     interp = litert.Interpreter(
         model_path=str(model),
         experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
     )
     interp.allocate_tensors()
     bgr = cv2.imread(str(image_path))
-    small = cv2.resize(bgr, (256, 256), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(bgr, (256, 256), interpolation=cv2.INTER_LINEAR)
     rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
     interp.set_tensor(interp.get_input_details()[0]["index"], rgb[np.newaxis])
     interp.invoke()

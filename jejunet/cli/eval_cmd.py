@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jejunet.errors import UserError
-from jejunet.eval.miou import evaluate_dirs
+from jejunet.eval.miou import evaluate_dirs, parse_class_map
 from jejunet.eval.temporal import agreement, temporal_consistency
 from jejunet.media.atomic import write_bytes_atomic
 from jejunet.models.registry import VOC_LABELS
@@ -20,6 +20,7 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--pred", type=Path, required=True, help="folder of predicted label PNGs")
     p.add_argument("--gt", type=Path, help="folder of ground-truth label PNGs")
+    p.add_argument("--gt-map", help="renumber ground-truth classes first, e.g. 1:7,2:255 (255 = ignore)")
     p.add_argument("--reference", type=Path, help="folder of per-frame label PNGs (agreement)")
     p.add_argument("--report", type=Path, help="run report of the predictions (its keyframes)")
     p.add_argument("--video", type=Path, help="the frames, for temporal consistency")
@@ -41,7 +42,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     keys = keyframes_of(args.report) if args.report else None
     if args.gt:
-        scores, pairing, count = evaluate_dirs(args.pred, args.gt, VOC_LABELS)
+        gt_map = parse_class_map(args.gt_map) if args.gt_map else None
+        scores, pairing, count = evaluate_dirs(args.pred, args.gt, VOC_LABELS, gt_map)
         result["ground_truth"] = {"images": count, "paired_by": pairing, **scores.to_dict()}
     if args.reference:
         result["agreement"] = agreement(args.pred, args.reference, keys)

@@ -36,6 +36,7 @@ def register(commands: Any) -> None:
     p.add_argument("--input", help="replace the pipeline's source")
     p.add_argument("--max-frames", type=int, help="stop each run after N frames")
     p.add_argument("--gt", type=Path, help="ground-truth label PNGs (mIoU per case)")
+    p.add_argument("--gt-map", help="renumber ground-truth classes first, e.g. 1:7,2:255")
     p.add_argument("--video", type=Path, help="the clip, to measure temporal consistency per case")
     p.add_argument("--out", type=Path, required=True, help="folder for sweep.csv, sweep.json, sweep.png")
     p.set_defaults(handler=cmd_sweep)
@@ -43,7 +44,16 @@ def register(commands: Any) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     cases = run_sweep(
-        args.file, args.grid, args.case, args.out, args.input, args.max_frames, args.gt, args.video, args.set
+        args.file,
+        args.grid,
+        args.case,
+        args.out,
+        args.input,
+        args.max_frames,
+        args.gt,
+        args.video,
+        args.set,
+        args.gt_map,
     )
     shown = [
         "case",

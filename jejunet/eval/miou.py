@@ -83,15 +83,32 @@ def pair_files(pred_dir: Path, gt_dir: Path) -> tuple[list[tuple[Path, Path]], s
     return list(zip(preds, gts, strict=True)), "order"
 
 
+def parse_class_map(text: str) -> np.ndarray:
+    """`1:7,2:255` → a 256-entry lookup table (other ids map to themselves)."""
+    lut = np.arange(256, dtype=np.uint8)
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        src, colon, dst = item.partition(":")
+        if not colon or not src.isdigit() or not dst.isdigit() or int(src) > 255 or int(dst) > 255:
+            raise UserError(f"class map item '{item}': expected FROM:TO with ids 0..255 (e.g. 1:7,2:255)")
+        lut[int(src)] = int(dst)
+    return lut
+
+
 def evaluate_dirs(
-    pred_dir: Path, gt_dir: Path, names: tuple[str, ...] | None = None
+    pred_dir: Path, gt_dir: Path, names: tuple[str, ...] | None = None, gt_map: np.ndarray | None = None
 ) -> tuple[Scores, str, int]:
-    """Scores of a folder of predicted label PNGs against a folder of ground truth."""
+    """Scores of a folder of predicted label PNGs against a folder of ground truth.
+
+    `gt_map` (a 256-entry lookup table) renumbers the ground truth's classes first.
+    """
     pairs, pairing = pair_files(pred_dir, gt_dir)
     matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
     for pred, gt in pairs:
         try:
-            matrix += confusion(read_label_png(gt), read_label_png(pred))
+            truth = read_label_png(gt)
+            if gt_map is not None:
+                truth = gt_map[truth]
+            matrix += confusion(truth, read_label_png(pred))
         except (OSError, ValueError) as exc:
             raise UserError(f"cannot read label map: {exc}") from None
     return Scores(matrix, names), pairing, len(pairs)
