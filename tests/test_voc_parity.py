@@ -54,7 +54,7 @@ def test_graph_eval_equals_direct_call(cli, tmp_path: Path, voc_dir: Path, deepl
         "eval", "--pred", pred, "--gt", voc_dir / "SegmentationClassPNG", "--json", tmp_path / "e.json"
     )
     assert result.code == 0, result.err
-    scores = json.loads((tmp_path / "e.json").read_text())
+    scores = json.loads((tmp_path / "e.json").read_text())["ground_truth"]
 
     images = sorted((voc_dir / "JPEGImages").glob("*.jpg"))
     gts = sorted((voc_dir / "SegmentationClassPNG").glob("*.png"))
