@@ -122,3 +122,17 @@ def test_sweep_writes_table_and_chart(cli, tmp_path: Path, bikes: Path) -> None:
         "gate.interval=4",
         "gate.motion_threshold=null",
     ]
+
+
+def test_gt_class_map(cli, tmp_path: Path) -> None:
+    from jejunet.eval.miou import parse_class_map
+
+    lut = parse_class_map("1:7,2:255")
+    assert lut[1] == 7 and lut[2] == 255 and lut[3] == 3
+    gt = write_labels(tmp_path / "gt", [np.array([[1, 2], [0, 0]], np.uint8)])
+    pred = write_labels(tmp_path / "pred", [np.array([[7, 6], [0, 0]], np.uint8)])
+    result = cli("eval", "--pred", pred, "--gt", gt, "--gt-map", "1:7,2:255", "--json", tmp_path / "e.json")
+    scores = json.loads((tmp_path / "e.json").read_text())["ground_truth"]
+    assert scores["miou"] == 1.0 and scores["pixels"] == 3  # the truck pixel is ignored
+    result = cli("eval", "--pred", pred, "--gt", gt, "--gt-map", "1:x")
+    assert result.code == 2 and "class map item '1:x'" in result.err

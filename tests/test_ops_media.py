@@ -81,3 +81,10 @@ def test_encode_abort_leaves_nothing(tmp_path: Path) -> None:
     op.process(FrameInfo(0, 0.0), np.zeros((64, 64, 3), np.uint8))
     op.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_decode_named_sample_and_unknown_sample(bikes: Path) -> None:
+    frames, ctx = _decode(source="sample:bikes", max_frames=2)
+    assert len(frames) == 2 and ctx.fps == 25.0
+    with pytest.raises(MediaError, match="unknown sample clip 'nope'"):
+        _decode(source="sample:nope")
