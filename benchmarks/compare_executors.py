@@ -23,19 +23,21 @@ CLIP = REPO.parent / "shared" / "media" / "bikes.mp4"
 DEFAULT = ["pipelines/deeplab_keyframe.yaml", "pipelines/deeplab_per_frame.yaml"]
 
 
-def run_once(pipeline: Path, executor: str, out: Path, frames: int | None) -> RunReport:
-    sets = [f"source.max_frames={frames}"] if frames else []
-    compiled = compile_file(pipeline, Overrides(sets=sets, input=str(CLIP), output=str(out)))
+def run_once(
+    pipeline: Path, executor: str, out: Path, frames: int | None, sets: tuple[str, ...] = ()
+) -> RunReport:
+    sets = (*sets, f"source.max_frames={frames}") if frames else sets
+    compiled = compile_file(pipeline, Overrides(sets=list(sets), input=str(CLIP), output=str(out)))
     return (run_threaded if executor == "threaded" else run_graph)(compiled)
 
 
-def compare(pipeline: Path, rounds: int, frames: int | None) -> float:
+def compare(pipeline: Path, rounds: int, frames: int | None, sets: tuple[str, ...] = ()) -> float:
     fps: dict[str, list[float]] = {"sequential": [], "threaded": []}
     with tempfile.TemporaryDirectory() as tmp:
         run_once(pipeline, "threaded", Path(tmp) / "warm.mp4", 10)  # load the model files once
         for r in range(rounds):
             for executor in ("sequential", "threaded") if r % 2 == 0 else ("threaded", "sequential"):
-                report = run_once(pipeline, executor, Path(tmp) / f"{executor}.mp4", frames)
+                report = run_once(pipeline, executor, Path(tmp) / f"{executor}.mp4", frames, sets)
                 fps[executor].append(report.fps)
                 print(f"  round {r + 1} {executor:<10} {report.fps:7.1f} fps ({report.frames} frames)")
     ratios = [t / s for t, s in zip(fps["threaded"], fps["sequential"], strict=True)]
@@ -52,9 +54,10 @@ def main() -> None:
     parser.add_argument("pipelines", nargs="*", default=DEFAULT)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--frames", type=int, help="frames per run (default: the whole clip)")
+    parser.add_argument("--set", action="append", default=[], help="NODE.PARAM=VALUE for both executors")
     args = parser.parse_args()
     for pipeline in args.pipelines:
-        compare(REPO / pipeline, args.rounds, args.frames)
+        compare(REPO / pipeline, args.rounds, args.frames, tuple(args.set))
 
 
 if __name__ == "__main__":
