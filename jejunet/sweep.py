@@ -11,6 +11,7 @@ import csv
 import io
 import itertools
 import json
+import statistics
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from jejunet.errors import UserError
 from jejunet.eval.miou import evaluate_dirs, parse_class_map
-from jejunet.eval.temporal import agreement, temporal_consistency
+from jejunet.eval.temporal import agreement, motion_masks, temporal_consistency
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
 from jejunet.graph.scheduler import run_graph
 from jejunet.media.atomic import write_bytes_atomic
@@ -87,48 +88,70 @@ def run_sweep(
     video: Path | None = None,
     common: list[str] | None = None,
     gt_map: str | None = None,
+    rounds: int = 2,
 ) -> list[Case]:
-    """Run every case; write sweep.csv, sweep.json and sweep.png into `out`."""
+    """Run every case; write sweep.csv, sweep.json and sweep.png into `out`.
+
+    Accuracy: one run per case writing its labels. Throughput: `rounds` rounds in which every case
+    runs once in turn (A B C … A B C …); a case's speedup is the median over rounds of its fps
+    divided by the per-frame fps of the same round.
+    """
     planned = plan_cases(pipeline, grid, cases)
     compiled = compile_file(pipeline)
-    source_id = compiled.source.id
-    extra = [f"{source_id}.max_frames={max_frames}"] if max_frames else []
+    gate = _node_of(compiled, "keyframe_gate")
+    extra = [f"{compiled.source.id}.max_frames={max_frames}"] if max_frames else []
     extra += common or []
+    decode = compile_file(pipeline, Overrides(sets=list(extra), input=source)).source.params
+    masks = motion_masks(video, decode.start, decode.stride) if video is not None else None
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jejunet-sweep-") as tmp:
         tmp_dir = Path(tmp)
         label_dirs: dict[str, Path] = {}
         for i, case in enumerate(planned):
-            sets = case.sets + extra
-            timed = _run(pipeline, sets, source, tmp_dir, None)
-            labels = tmp_dir / f"labels{i}"
-            written = _run(pipeline, sets, source, tmp_dir, labels)
-            label_dirs[case.name] = labels
+            label_dirs[case.name] = tmp_dir / f"labels{i}"
+            written = _run(pipeline, case.sets + extra, source, tmp_dir, label_dirs[case.name])
             case.result = {
-                "frames": timed["frames"],
+                "frames": written["frames"],
                 "keyframes": written["keyframes"],
                 "keyframe_rate": round(written["keyframes"] / max(1, written["frames"]), 4),
-                "fps": timed["fps"],
-                "cuts": written.get("runtime", {}).get(_node_of(compiled, "keyframe_gate"), {}).get("cuts"),
-                "_keyframes": written["keyframe_frames"],
+                "cuts": written.get("runtime", {}).get(gate, {}).get("cuts"),
             }
-            print(f"{case.name}: {timed['fps']:.1f} fps, {written['keyframes']} keyframes", flush=True)
-        reference = label_dirs["per-frame"]
-        base_fps = planned[0].result["fps"]
-        for case in planned:
-            r = case.result
-            r["speedup"] = round(r["fps"] / base_fps, 3) if base_fps else None
-            ag = agreement(label_dirs[case.name], reference, r.pop("_keyframes"))
-            r["pixel_agreement"] = ag["all"]["pixel_agreement"]
-            r["miou_agreement"] = ag["all"]["miou"]
-            nk = ag.get("non_keyframes")
-            r["pixel_agreement_non_key"] = nk["pixel_agreement"] if nk else None
+            ag = agreement(
+                label_dirs[case.name], label_dirs[planned[0].name], written["keyframe_frames"], masks
+            )
+            nk, mv = ag.get("non_keyframes"), ag.get("moving")
+            case.result.update(
+                {
+                    "pixel_agreement": ag["all"]["pixel_agreement"],
+                    "pixel_agreement_non_key": nk["pixel_agreement"] if nk else None,
+                    "pixel_agreement_moving": mv["pixel_agreement"] if mv else None,
+                    "miou_agreement": ag["all"]["miou"],
+                }
+            )
             if gt is not None:
                 lut = parse_class_map(gt_map) if gt_map else None
                 scores, _, _ = evaluate_dirs(label_dirs[case.name], gt, gt_map=lut)
-                r["miou_gt"] = round(scores.miou, 6)
+                case.result["miou_gt"] = round(scores.miou, 6)
             if video is not None:
-                r["tc_miou"] = temporal_consistency(label_dirs[case.name], video)["tc_miou"]
+                tc = temporal_consistency(
+                    label_dirs[case.name], video, start=decode.start, stride=decode.stride
+                )
+                case.result["tc_miou"] = tc["tc_miou"]
+            print(
+                f"{case.name}: {written['keyframes']} keyframes, "
+                f"agreement {case.result['pixel_agreement']:.4f}",
+                flush=True,
+            )
+        fps: dict[str, list[float]] = {c.name: [] for c in planned}
+        for r in range(rounds):
+            for case in planned:
+                fps[case.name].append(_run(pipeline, case.sets + extra, source, tmp_dir, None)["fps"])
+            print(f"timing round {r + 1}/{rounds} done", flush=True)
+    base = fps[planned[0].name]
+    for case in planned:
+        ratios = [f / b for f, b in zip(fps[case.name], base, strict=True) if b]
+        case.result["fps"] = round(statistics.median(fps[case.name]), 2)
+        case.result["speedup"] = round(statistics.median(ratios), 3) if ratios else None
     write_table(planned, out)
     write_chart(planned, out / "sweep.png", title=f"{pipeline.name} on {source or 'the sample clip'}")
     return planned
@@ -144,6 +167,7 @@ COLUMNS = [
     "speedup",
     "pixel_agreement",
     "pixel_agreement_non_key",
+    "pixel_agreement_moving",
     "miou_agreement",
     "miou_gt",
     "tc_miou",

@@ -78,6 +78,8 @@ def test_eval_command_reference_report_video(cli, tmp_path: Path, bikes: Path) -
     assert scores["agreement"]["non_keyframes"]["frames"] == 12 - scores["keyframes"]["count"]
     assert 0.5 < scores["temporal_consistency"]["tc_miou"] <= 1.0
     assert scores["temporal_consistency"]["pairs"] == 11
+    moving = scores["agreement"]["moving"]
+    assert moving["pixels"] > 0 and 0.5 < moving["pixel_agreement"] <= 1.0
     assert "agreement with per-frame output" in result.out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from jejunet.errors import UserError
 from jejunet.eval.miou import evaluate_dirs, parse_class_map
-from jejunet.eval.temporal import agreement, temporal_consistency
+from jejunet.eval.temporal import agreement, motion_masks, temporal_consistency
 from jejunet.media.atomic import write_bytes_atomic
 from jejunet.models.registry import VOC_LABELS
 
@@ -46,7 +46,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         scores, pairing, count = evaluate_dirs(args.pred, args.gt, VOC_LABELS, gt_map)
         result["ground_truth"] = {"images": count, "paired_by": pairing, **scores.to_dict()}
     if args.reference:
-        result["agreement"] = agreement(args.pred, args.reference, keys)
+        masks = motion_masks(args.video) if args.video and args.video.is_file() else None
+        result["agreement"] = agreement(args.pred, args.reference, keys, masks)
     if args.video:
         if not args.video.is_file():
             raise UserError(f"{args.video}: no such video")
@@ -77,6 +78,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(
                 f"  non-keyframes only ({nk['frames']} frames): pixels {nk['pixel_agreement'] * 100:.2f} %, "
                 f"mIoU {nk['miou'] * 100:.2f} %"
+            )
+        if (mv := ag.get("moving")) and mv["pixel_agreement"] is not None:
+            print(
+                f"  on moving content ({mv['pixels']} pixels of carried frames, "
+                f"flow > {mv['threshold_px']} px): pixels {mv['pixel_agreement'] * 100:.2f} %"
             )
     if tc := result.get("temporal_consistency"):
         print(

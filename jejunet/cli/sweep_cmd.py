@@ -38,6 +38,7 @@ def register(commands: Any) -> None:
     p.add_argument("--gt", type=Path, help="ground-truth label PNGs (mIoU per case)")
     p.add_argument("--gt-map", help="renumber ground-truth classes first, e.g. 1:7,2:255")
     p.add_argument("--video", type=Path, help="the clip, to measure temporal consistency per case")
+    p.add_argument("--rounds", type=int, default=2, help="timing rounds over all cases (default 2)")
     p.add_argument("--out", type=Path, required=True, help="folder for sweep.csv, sweep.json, sweep.png")
     p.set_defaults(handler=cmd_sweep)
 
@@ -62,6 +63,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         "speedup",
         "pixel_agreement",
         "pixel_agreement_non_key",
+        "pixel_agreement_moving",
         "miou_agreement",
     ]
     print(" | ".join(shown))
