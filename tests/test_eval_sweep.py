@@ -104,6 +104,8 @@ def test_sweep_writes_table_and_chart(cli, tmp_path: Path, bikes: Path) -> None:
         "gate.interval=4",
         "--grid",
         "gate.motion_threshold=null",
+        "--rounds",
+        "1",
         "--out",
         out,
     )
