@@ -112,3 +112,37 @@ def test_bench_prints_every_node_and_throughput(
 def test_bench_bad_arguments(cli, bikes: Path, selfie_model: Path, args: list[str], message: str) -> None:
     result = cli("graph", "bench", PIPELINES / "selfie_per_frame.yaml", "--input", bikes, *args)
     assert result.code == 2 and len(result.err_lines) == 1 and message in result.err
+
+
+def test_stream_url_runs_in_realtime_mode(cli, bikes: Path, selfie_model: Path, tmp_path: Path) -> None:
+    """A stream URL is live input: realtime queues without pacing (the stream paces itself)."""
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+    shutil.copy(bikes, root / "bikes.mp4")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/bikes.mp4"
+        result = cli(
+            "graph", "run", PIPELINES / "selfie_per_frame.yaml", "--input", url, "--output",
+            tmp_path / "o.mp4", "--max-frames", "30", "--report", tmp_path / "r.json",
+        )  # fmt: skip
+    finally:
+        httpd.shutdown()
+    assert result.code == 0, result.err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["mode"] == "realtime" and report["source_frames"] == 30
+    assert report["frames"] + report["dropped"] == 30 and report["frames"] >= 1
+    assert report["edges"]["source.image->resize.image"] == {
+        "policy": "latest",
+        "size": 1,
+        "dropped": report["edges"]["source.image->resize.image"]["dropped"],
+        "max_depth": 1,
+    }
