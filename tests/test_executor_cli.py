@@ -118,18 +118,30 @@ def test_stream_url_runs_in_realtime_mode(cli, bikes: Path, selfie_model: Path, 
     """A stream URL is live input: realtime queues without pacing (the stream paces itself)."""
     import functools
     import http.server
-    import shutil
     import threading
+
+    import av
 
     root = tmp_path / "www"
     root.mkdir()
-    shutil.copy(bikes, root / "bikes.mp4")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    with av.open(str(bikes)) as inp, av.open(str(root / "bikes.ts"), "w", format="mpegts") as out:
+        template = inp.streams.video[0]
+        stream = out.add_stream_from_template(template)
+        for packet in inp.demux(template):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)  # MPEG-TS: streamable without seeking, as live streams are
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(root))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/bikes.mp4"
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/bikes.ts"
         result = cli(
             "graph", "run", PIPELINES / "selfie_per_frame.yaml", "--input", url, "--output",
             tmp_path / "o.mp4", "--max-frames", "30", "--report", tmp_path / "r.json",
