@@ -30,7 +30,7 @@ def test_run_report_has_latency_edges_and_executor(
     if executor == "threaded":
         assert report["edges"]["segment.probs->upsample.probs"] == {
             "policy": "block",
-            "size": 4,
+            "size": 16,
             "dropped": 0,
             "max_depth": report["edges"]["segment.probs->upsample.probs"]["max_depth"],
         }

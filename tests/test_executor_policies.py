@@ -68,7 +68,7 @@ def test_latest_keeps_less_waiting_than_drop_oldest(bikes: Path) -> None:
 
 def test_mode_picks_the_defaults(bikes: Path) -> None:
     offline = compile_file(PIPELINES / "selfie_per_frame.yaml")
-    assert {(q.policy, q.size) for q in edge_queues(offline, "offline")} == {("block", 4)}
+    assert {(q.policy, q.size) for q in edge_queues(offline, "offline")} == {("block", 16)}
     realtime = {q.name: (q.policy, q.size) for q in edge_queues(offline, "realtime")}
     assert realtime["source.image->resize.image"] == ("latest", 1)
     assert realtime["source.image->overlay.image"] == ("latest", 1)
@@ -78,7 +78,7 @@ def test_mode_picks_the_defaults(bikes: Path) -> None:
 def test_file_settings_override_the_defaults(bikes: Path) -> None:
     compiled = _slow_sink_graph(bikes, {"policy": "drop_oldest"}, "o")
     (q,) = edge_queues(compiled, "offline")
-    assert (q.policy, q.size, q.explicit) == ("drop_oldest", 4, True)
+    assert (q.policy, q.size, q.explicit) == ("drop_oldest", 16, True)
     compiled = _slow_sink_graph(bikes, {"size": 3}, "o", mode="realtime")
     (q,) = edge_queues(compiled, "realtime")
     assert (q.policy, q.size) == ("latest", 3)

@@ -1,6 +1,7 @@
 """Edge queue settings: size and policy of every edge, from the pipeline file or the graph's mode.
 
-Offline mode is lossless: every edge blocks (`block`, 4 frames). Realtime mode keeps latency
+Offline mode is lossless: every edge blocks (`block`, 16 frames: enough lookahead that the cheap
+frames around a burst of keyframes run while the network works). Realtime mode keeps latency
 bounded: the edges leaving the source keep only the newest frame (`latest`), the others block
 with room for one frame, so a slow node pushes back to the source, which drops.
 """
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from jejunet.graph.compiler import CompiledGraph
 
-OFFLINE_SIZE = 4
+OFFLINE_SIZE = 16
 REALTIME_SIZE = 1
 DROPPING = ("drop_oldest", "latest")
 

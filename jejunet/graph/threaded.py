@@ -24,7 +24,7 @@ from typing import Any
 
 from jejunet.errors import NodeError
 from jejunet.graph.compiler import CompiledGraph
-from jejunet.graph.queues import EdgeQueueSettings, edge_queues, effective_mode
+from jejunet.graph.queues import OFFLINE_SIZE, REALTIME_SIZE, EdgeQueueSettings, edge_queues, effective_mode
 from jejunet.graph.report import EdgeStats, NodeTimes, RunReport
 from jejunet.graph.scheduler import Progress, collect_run_info, instantiate, node_error
 from jejunet.graph.trace import TraceRecorder
@@ -184,7 +184,7 @@ class ThreadedRun:
                     workers[spec.node].feedback_out.append(slot)
                     w.feedback_in.append((input_name, slot, spec.node))
             if nid != self.source and not w.in_edges:  # driven by the source's frames only
-                size = 1 if self.mode == "realtime" else 4
+                size = REALTIME_SIZE if self.mode == "realtime" else OFFLINE_SIZE
                 settings = EdgeQueueSettings(self.source, "", nid, "", size, "block", False)
                 edge = Edge(settings, EdgeStats("block", size), synthetic=True)
                 w.in_edges.append(edge)
