@@ -65,8 +65,8 @@ JEJUNET_WORKER = textwrap.dedent(
     from jejunet.graph.threaded import run_threaded
     from jejunet.graph.scheduler import run_graph
 
-    pipeline, clip, out, trim, executor = sys.argv[1:6]
-    compiled = compile_file(Path(pipeline), Overrides(input=clip, output=out))
+    pipeline, clip, out, trim, executor, *sets = sys.argv[1:]
+    compiled = compile_file(Path(pipeline), Overrides(sets=sets, input=clip, output=out))
     if trim == "same-work":
         data = compiled.spec.model_dump(by_alias=True)
         data["nodes"] = [n for n in data["nodes"] if n["id"] not in ("overlay", "sink")]
@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, default=CLIP)
     parser.add_argument("--executor", choices=("threaded", "sequential"), default="threaded")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--set", action="append", default=[], help="NODE.PARAM=VALUE for our pipelines")
     args = parser.parse_args()
     mp_python = ensure_venv(args.venv)
     with tempfile.TemporaryDirectory(prefix="jejunet-mp-") as tmp:
@@ -124,6 +125,7 @@ def main() -> None:
                     out,
                     trim,
                     args.executor,
+                    *args.set,
                 ]
         fps: dict[str, list[float]] = {name: [] for name in contenders}
         names = list(contenders)
