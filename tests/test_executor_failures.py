@@ -116,6 +116,8 @@ def _interrupt(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[s
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell that starts jobs in the background hands them SIGINT ignored: restore it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".o.mp4.*")) and time.monotonic() < deadline and proc.poll() is None:
