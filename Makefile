@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench bench-compare
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,6 @@ lint: $(VENV)/.full
 
 bench: $(VENV)/.full
 	$(BIN)/python -m pytest benchmarks --benchmark-only -q
+
+bench-compare: $(VENV)/.full
+	$(BIN)/python -m pytest benchmarks --benchmark-only -q --benchmark-storage=file://benchmarks/baseline --benchmark-compare=0001 --benchmark-columns=median,iqr,rounds
