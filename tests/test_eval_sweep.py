@@ -110,6 +110,7 @@ def test_sweep_writes_table_and_chart(cli, tmp_path: Path, bikes: Path) -> None:
         out,
     )
     assert result.code == 0, result.err
+    assert "timing round 1/1 done" in result.out  # --rounds reaches the sweep
     rows = list(csv.DictReader((out / "sweep.csv").open()))
     assert [r["case"] for r in rows] == [
         "per-frame",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from jejunet.sweep import run_sweep
+from jejunet.sweep import COLUMNS, run_sweep
 
 
 def register(commands: Any) -> None:
@@ -55,17 +55,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.video,
         args.set,
         args.gt_map,
+        args.rounds,
     )
-    shown = [
-        "case",
-        "keyframes",
-        "fps",
-        "speedup",
-        "pixel_agreement",
-        "pixel_agreement_non_key",
-        "pixel_agreement_moving",
-        "miou_agreement",
-    ]
+    shown = [c for c in COLUMNS if c not in ("role", "frames", "keyframe_rate", "miou_gt", "tc_miou", "cuts")]
     print(" | ".join(shown))
     for c in cases:
         row = {"case": c.name, **c.result}
