@@ -40,6 +40,7 @@ def test_models_list_and_fetch_from_dir(cli, shared: Path, tmp_path: Path, monke
     monkeypatch.setenv("JEJUNET_CACHE", str(tmp_path / "cache"))
     result = cli("models", "fetch", "--from", shared / "models", "selfie_segmentation_256")
     assert result.code == 0 and "sha256 ok" in result.out
+    assert (tmp_path / "cache" / "selfie_segmentation_256.tflite").is_file()  # copied into the cache
     result = cli("models", "fetch", "nosuch")
     assert result.code == 2 and "unknown model nosuch" in result.err
 

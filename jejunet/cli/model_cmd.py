@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from jejunet.assets import SAMPLE_CLIP, Asset, local_candidates, resolve, sha256_of
+from jejunet.assets import SAMPLE_CLIP, Asset, cache_dir, copy_verified, local_candidates, resolve, sha256_of
 from jejunet.errors import AssetError, UserError
 from jejunet.media.atomic import write_bytes_atomic
 from jejunet.models.inspect import inspect_model
@@ -156,6 +156,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         assets.append(SAMPLE_CLIP)
     for asset in assets:
         path = resolve(asset, from_dir=args.from_dir, download=True)
+        if args.from_dir is not None and path.parent == args.from_dir:
+            path = copy_verified(asset, path, cache_dir())  # later runs find it without the folder
         print(f"{asset.filename}: {path} (sha256 ok)")
     return 0
 
