@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jejunet.errors import AssetError
+from jejunet.media.atomic import FILE_MODE
 
 TIMEOUT_S = 60
 
@@ -172,6 +173,7 @@ def write_atomic(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

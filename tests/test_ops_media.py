@@ -88,3 +88,11 @@ def test_decode_named_sample_and_unknown_sample(bikes: Path) -> None:
     assert len(frames) == 2 and ctx.fps == 25.0
     with pytest.raises(MediaError, match="unknown sample clip 'nope'"):
         _decode(source="sample:nope")
+
+
+def test_outputs_get_the_usual_permissions(tmp_path: Path) -> None:
+    from jejunet.media.atomic import FILE_MODE, write_bytes_atomic
+
+    target = tmp_path / "r.json"
+    write_bytes_atomic(target, b"{}")
+    assert target.stat().st_mode & 0o777 == FILE_MODE

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from jejunet.errors import MediaError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK  # what a plain open() would give; mkstemp alone gives 0600
+
 
 def prepare_output_dir(directory: Path) -> Path:
     """Create `directory` if needed and check that files can be created in it."""
@@ -35,6 +39,7 @@ class AtomicPath:
         self.temp = Path(name)
 
     def commit(self) -> None:
+        os.chmod(self.temp, FILE_MODE)
         os.replace(self.temp, self.target)
 
     def discard(self) -> None:
