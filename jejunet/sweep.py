@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jejunet.errors import UserError
-from jejunet.eval.miou import evaluate_dirs, parse_class_map
+from jejunet.eval.miou import evaluate_dirs, finite, parse_class_map
 from jejunet.eval.temporal import agreement, motion_masks, temporal_consistency
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
 from jejunet.graph.scheduler import run_graph
@@ -56,7 +56,11 @@ def plan_cases(pipeline: Path, grid: list[str], cases: list[str]) -> list[Case]:
     compiled = compile_file(pipeline)
     gate, warp = _node_of(compiled, "keyframe_gate"), _node_of(compiled, "warp")
     planned = [
-        Case("per-frame", [f"{gate}.interval=1", f"{gate}.motion_threshold=null"], "per-frame"),
+        Case(
+            "per-frame",
+            [f"{gate}.interval=1", f"{gate}.motion_threshold=null", f"{gate}.target_fps=null"],
+            "per-frame",
+        ),
         Case("hold (pipeline gate)", [f"{warp}.method=hold"], "hold"),
         Case("warp (pipeline gate)", [f"{warp}.method=flow"]),
     ]
@@ -102,6 +106,8 @@ def run_sweep(
     extra = [f"{compiled.source.id}.max_frames={max_frames}"] if max_frames else []
     extra += common or []
     decode = compile_file(pipeline, Overrides(sets=list(extra), input=source)).source.params
+    for case in planned:  # every case's settings are checked before anything runs
+        compile_file(pipeline, Overrides(sets=extra + case.sets, input=source))
     masks = motion_masks(video, decode.start, decode.stride) if video is not None else None
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jejunet-sweep-") as tmp:
@@ -109,7 +115,7 @@ def run_sweep(
         label_dirs: dict[str, Path] = {}
         for i, case in enumerate(planned):
             label_dirs[case.name] = tmp_dir / f"labels{i}"
-            written = _run(pipeline, case.sets + extra, source, tmp_dir, label_dirs[case.name])
+            written = _run(pipeline, extra + case.sets, source, tmp_dir, label_dirs[case.name])
             case.result = {
                 "frames": written["frames"],
                 "keyframes": written["keyframes"],
@@ -131,7 +137,7 @@ def run_sweep(
             if gt is not None:
                 lut = parse_class_map(gt_map) if gt_map else None
                 scores, _, _ = evaluate_dirs(label_dirs[case.name], gt, gt_map=lut)
-                case.result["miou_gt"] = round(scores.miou, 6)
+                case.result["miou_gt"] = finite(scores.miou)
             if video is not None:
                 tc = temporal_consistency(
                     label_dirs[case.name], video, start=decode.start, stride=decode.stride
@@ -145,7 +151,7 @@ def run_sweep(
         fps: dict[str, list[float]] = {c.name: [] for c in planned}
         for r in range(rounds):
             for case in planned:
-                fps[case.name].append(_run(pipeline, case.sets + extra, source, tmp_dir, None)["fps"])
+                fps[case.name].append(_run(pipeline, extra + case.sets, source, tmp_dir, None)["fps"])
             print(f"timing round {r + 1}/{rounds} done", flush=True)
     base = fps[planned[0].name]
     for case in planned:
@@ -177,7 +183,7 @@ COLUMNS = [
 
 def write_table(planned: list[Case], out: Path) -> None:
     rows = [{"case": c.name, "role": c.role, "sets": c.sets, **c.result} for c in planned]
-    write_bytes_atomic(out / "sweep.json", (json.dumps(rows, indent=2) + "\n").encode())
+    write_bytes_atomic(out / "sweep.json", (json.dumps(rows, indent=2, allow_nan=False) + "\n").encode())
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
     writer.writeheader()

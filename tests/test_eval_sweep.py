@@ -141,3 +141,42 @@ def test_gt_class_map(cli, tmp_path: Path) -> None:
     assert scores["miou"] == 1.0 and scores["pixels"] == 3  # the truck pixel is ignored
     result = cli("eval", "--pred", pred, "--gt", gt, "--gt-map", "1:x")
     assert result.code == 2 and "class map item '1:x'" in result.err
+
+
+def test_eval_bad_reference_png_and_undefined_scores(cli, tmp_path: Path) -> None:
+    from PIL import Image
+
+    pred = write_labels(tmp_path / "p", [np.zeros((4, 4), np.uint8)])
+    rgb = tmp_path / "rgb"
+    rgb.mkdir()
+    Image.new("RGB", (4, 4)).save(rgb / "000000.png")
+    result = cli("eval", "--pred", pred, "--reference", rgb)
+    assert result.code == 2 and "not a label PNG" in result.err and "Traceback" not in result.err
+    ignored = write_labels(tmp_path / "ignored", [np.full((4, 4), 255, np.uint8)])
+    result = cli("eval", "--pred", pred, "--gt", ignored, "--json", tmp_path / "e.json")
+    assert result.code == 0 and "n/a" in result.out
+    assert json.loads((tmp_path / "e.json").read_text())["ground_truth"]["miou"] is None
+    result = cli("eval", "--pred", pred, "--reference", pred, "--video", rgb / "000000.png")
+    assert result.code == 2 and "temporal consistency" in result.err
+
+
+def test_sweep_checks_every_case_before_running(cli, tmp_path: Path, bikes: Path) -> None:
+    result = cli("sweep", PIPELINES / "deeplab_keyframe.yaml", "--grid", "gate.max_gap=0", "--out", tmp_path)
+    assert result.code == 2 and "--set gate.max_gap=0" in result.err
+    assert "per-frame:" not in result.out  # nothing ran
+
+
+def test_sweep_per_frame_baseline_ignores_the_budget(tmp_path: Path, bikes: Path) -> None:
+    from jejunet.sweep import run_sweep
+
+    cases = run_sweep(
+        PIPELINES / "deeplab_keyframe.yaml",
+        [],
+        [],
+        tmp_path,
+        str(bikes),
+        6,
+        common=["gate.target_fps=100000"],
+        rounds=0,
+    )
+    assert cases[0].name == "per-frame" and cases[0].result["keyframes"] == 6

@@ -110,3 +110,17 @@ def test_shipped_pipelines_validate(cli, name: str, shared) -> None:
     result = cli("graph", "validate", PIPELINES / name)
     assert result.code == 0, result.err
     assert "ok" in result.out
+
+
+def test_malformed_or_infinite_set_values(cli, shared) -> None:
+    result = cli("graph", "validate", PIPELINES / "deeplab_per_frame.yaml", "--set", "resize.width=[1")
+    assert result.code == 2 and "--set resize.width=[1: malformed value" in result.err
+    result = cli("graph", "validate", PIPELINES / "deeplab_per_frame.yaml", "--set", "sink.fps=.inf")
+    assert result.code == 2 and "field 'fps'" in result.err and "finite" in result.err
+
+
+def test_empty_node_list_names_the_field(cli, tmp_path) -> None:
+    bad = tmp_path / "n0.yaml"
+    bad.write_text("nodes: []\n")
+    result = cli("graph", "validate", bad)
+    assert result.code == 2 and "field 'nodes'" in result.err

@@ -57,36 +57,40 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.2f} %"
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     result = evaluate(args)
     if args.json is not None:
-        write_bytes_atomic(args.json, (json.dumps(result, indent=2) + "\n").encode())
+        write_bytes_atomic(args.json, (json.dumps(result, indent=2, allow_nan=False) + "\n").encode())
     if gt := result.get("ground_truth"):
         print(
-            f"mIoU {gt['miou'] * 100:.2f} % over {gt['images']} images (paired by {gt['paired_by']}), "
-            f"pixel accuracy {gt['pixel_accuracy'] * 100:.2f} %"
+            f"mIoU {pct(gt['miou'])} over {gt['images']} images (paired by {gt['paired_by']}), "
+            f"pixel accuracy {pct(gt['pixel_accuracy'])}"
         )
         for name, iou in gt["per_class_iou"].items():
-            print(f"  {name:<12} {iou * 100:6.2f} %")
+            print(f"  {name:<12} {pct(iou):>8}")
     if ag := result.get("agreement"):
         a = ag["all"]
         print(
             f"agreement with per-frame output over {ag['frames']} frames: "
-            f"pixels {a['pixel_agreement'] * 100:.2f} %, mIoU {a['miou'] * 100:.2f} %"
+            f"pixels {pct(a['pixel_agreement'])}, mIoU {pct(a['miou'])}"
         )
         if nk := ag.get("non_keyframes"):
             print(
-                f"  non-keyframes only ({nk['frames']} frames): pixels {nk['pixel_agreement'] * 100:.2f} %, "
-                f"mIoU {nk['miou'] * 100:.2f} %"
+                f"  non-keyframes only ({nk['frames']} frames): pixels {pct(nk['pixel_agreement'])}, "
+                f"mIoU {pct(nk['miou'])}"
             )
         if (mv := ag.get("moving")) and mv["pixel_agreement"] is not None:
             print(
                 f"  on moving content ({mv['pixels']} pixels of carried frames, "
-                f"flow > {mv['threshold_px']} px): pixels {mv['pixel_agreement'] * 100:.2f} %"
+                f"flow > {mv['threshold_px']} px): pixels {pct(mv['pixel_agreement'])}"
             )
     if tc := result.get("temporal_consistency"):
         print(
-            f"temporal consistency (flow-warped mIoU of consecutive frames): {tc['tc_miou'] * 100:.2f} % "
+            f"temporal consistency (flow-warped mIoU of consecutive frames): {pct(tc['tc_miou'])} "
             f"over {tc['pairs']} pairs"
         )
     if keys := result.get("keyframes"):

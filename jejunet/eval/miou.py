@@ -24,6 +24,11 @@ def confusion(gt: np.ndarray, pred: np.ndarray, num_classes: int = NUM_CLASSES) 
     return np.bincount(index, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
+def finite(value: float, digits: int = 6) -> float | None:
+    """Rounded value, or None where it is undefined (NaN: JSON has no NaN)."""
+    return None if value != value else round(value, digits)
+
+
 @dataclass
 class Scores:
     matrix: np.ndarray
@@ -54,8 +59,8 @@ class Scores:
             return self.names[c] if self.names and c < len(self.names) else str(c)
 
         return {
-            "miou": round(self.miou, 6),
-            "pixel_accuracy": round(self.pixel_accuracy, 6),
+            "miou": finite(self.miou),
+            "pixel_accuracy": finite(self.pixel_accuracy),
             "pixels": int(self.matrix.sum()),
             "per_class_iou": {name(c): round(v, 6) for c, v in self.per_class().items()},
         }

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from jejunet.errors import UserError
-from jejunet.eval.miou import NUM_CLASSES, Scores, confusion, pair_files
+from jejunet.eval.miou import NUM_CLASSES, Scores, confusion, finite, pair_files
 from jejunet.media.palette import read_label_png
 from jejunet.ops.decode import video_frames
 from jejunet.ops.warp import warp_labels
@@ -67,7 +67,7 @@ def agreement(
     carried_frames = 0
     moving_same = moving_total = 0
     for pred, ref in pairs:
-        truth, guess = read_label_png(ref), read_label_png(pred)
+        truth, guess = read_labels(ref), read_labels(pred)
         m = confusion(truth, guess)
         total += m
         index = frame_index(pred)
@@ -92,9 +92,16 @@ def agreement(
     return out
 
 
-def _summary(matrix: np.ndarray) -> dict[str, float]:
+def _summary(matrix: np.ndarray) -> dict[str, float | None]:
     s = Scores(matrix)
-    return {"miou": round(s.miou, 6), "pixel_agreement": round(s.pixel_accuracy, 6)}
+    return {"miou": finite(s.miou), "pixel_agreement": finite(s.pixel_accuracy)}
+
+
+def read_labels(path: Path) -> np.ndarray:
+    try:
+        return read_label_png(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read label map: {exc}") from None
 
 
 def temporal_consistency(
@@ -110,7 +117,7 @@ def temporal_consistency(
     ious: list[float] = []
     for frame, pred in zip(clip_frames(video, start, stride), preds, strict=False):
         grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        labels = read_label_png(pred)
+        labels = read_labels(pred)
         if labels.shape != grey.shape:
             labels = cv2.resize(labels, grey.shape[::-1], interpolation=cv2.INTER_NEAREST)
         if previous_grey is not None:
@@ -118,4 +125,6 @@ def temporal_consistency(
             warped = warp_labels(labels, flow)
             ious.append(Scores(confusion(previous_labels, warped)).miou)
         previous_grey, previous_labels = grey, labels
-    return {"pairs": len(ious), "tc_miou": round(float(np.mean(ious)), 6) if ious else None}
+    if not ious:
+        raise UserError(f"{video}: no consecutive frames line up with {pred_dir} (temporal consistency)")
+    return {"pairs": len(ious), "tc_miou": round(float(np.mean(ious)), 6)}

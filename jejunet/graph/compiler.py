@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from jejunet.errors import PipelineError, Problem, UserError
 from jejunet.graph.loader import Loc, Positions, load_yaml, position_of
@@ -156,7 +157,13 @@ def apply_overrides(
                 Problem(f"unknown node '{node_id}' (nodes: {', '.join(map(str, by_id))})", file=origin)
             )
         else:
-            put(by_id[node_id], param, YAML(typ="safe").load(raw) if raw.strip() else raw, origin)
+            try:
+                value = YAML(typ="safe").load(raw) if raw.strip() else raw
+            except YAMLError as exc:
+                reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
+                col.problems.append(Problem(f"malformed value ({reason})", file=origin))
+                continue
+            put(by_id[node_id], param, value, origin)
 
     def by_role(role: str, flag: str) -> int | None:
         found = [
@@ -201,9 +208,8 @@ def compile_data(
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
-            field_name = (
-                ".".join(str(p) for p in loc[2:]) if loc[:1] == ("nodes",) else ".".join(map(str, loc))
-            )
+            in_node = len(loc) > 2 and loc[0] == "nodes"
+            field_name = ".".join(map(str, loc[2:] if in_node else loc))
             if error["type"] == "extra_forbidden":
                 col.add(loc + ("<key>",), "unknown field", field_name or None)
             else:

@@ -61,9 +61,9 @@ SKIPPED = Skipped()
 
 
 class Params(BaseModel):
-    """Base of every operator's parameters: unknown fields are errors, values are immutable."""
+    """Base of every operator's parameters: unknown fields are errors, values are immutable and finite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 @dataclass
