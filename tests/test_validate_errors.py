@@ -124,3 +124,13 @@ def test_empty_node_list_names_the_field(cli, tmp_path) -> None:
     bad.write_text("nodes: []\n")
     result = cli("graph", "validate", bad)
     assert result.code == 2 and "field 'nodes'" in result.err
+
+
+def test_max_frames_reaches_the_source_wherever_it_is(cli, shared) -> None:
+    from jejunet.graph.compiler import Overrides, compile_file
+
+    compiled = compile_file(PIPELINES / "deeplab_per_frame.yaml", Overrides(source_params={"max_frames": 7}))
+    assert compiled.source.params.max_frames == 7
+    result = cli("graph", "run", PIPELINES / "deeplab_per_frame.yaml", "--max-frames", "0")
+    assert result.code == 2
+    assert result.err_lines[0].startswith("error: --max-frames 0: node 'source': field 'max_frames'")

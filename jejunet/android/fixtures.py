@@ -87,10 +87,8 @@ def record_fixtures(
     file: Path, out: Path, frames: int, input: str | None, start: int = 0, sets: list[str] | None = None
 ) -> str:
     """Run the pipeline on `frames` frames of `input` and write fixtures into `out`; a summary line."""
-    compiled = compile_file(file, Overrides(sets=list(sets or []), input=input))
-    source = compiled.source.id
     overrides = Overrides(
-        sets=[*(sets or []), f"{source}.max_frames={frames}", f"{source}.start={start}"], input=input
+        sets=list(sets or []), input=input, source_params={"max_frames": frames, "start": start}
     )
     compiled = _without_host_sinks(compile_file(file, overrides))
     recorder = _Recorder()

@@ -192,12 +192,12 @@ def plan_pipeline(
         raise UserError(f"--device {device_name}: unknown device (known: {', '.join(DEVICES)})")
     if frames < 2:
         raise UserError(f"--frames {frames}: needs at least 2 frames")
-    compiled = compile_file(file, Overrides(sets=list(sets), input=input))
+    compiled = compile_file(
+        file, Overrides(sets=list(sets), input=input, source_params={"max_frames": frames})
+    )
     check_capabilities(compiled)
     source = compiled.source.id
-    compiled = _without_host_sinks(
-        compile_file(file, Overrides(sets=[*sets, f"{source}.max_frames={frames}"], input=input))
-    )
+    compiled = _without_host_sinks(compiled)
     cpu: dict[str, list[float]] = {nid: [] for nid in compiled.nodes}
     for nid, node in compiled.nodes.items():
         if not node.op.is_source:

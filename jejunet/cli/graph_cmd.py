@@ -191,12 +191,12 @@ class ProgressBar:
 
 
 def _compile(args: argparse.Namespace) -> CompiledGraph:
-    overrides = Overrides(sets=list(args.set), input=args.input, output=args.output)
-    compiled = compile_file(args.file, overrides)
-    if getattr(args, "max_frames", None) is not None:
-        overrides.sets.append(f"{compiled.source.id}.max_frames={args.max_frames}")
-        compiled = compile_file(args.file, overrides)
-    return compiled
+    max_frames = getattr(args, "max_frames", None)
+    source_params = {"max_frames": max_frames} if max_frames is not None else {}
+    overrides = Overrides(
+        sets=list(args.set), input=args.input, output=args.output, source_params=source_params
+    )
+    return compile_file(args.file, overrides)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -249,9 +249,8 @@ def _redirect_outputs(compiled: CompiledGraph, args: argparse.Namespace, folder:
                 continue
             name = Path(str(getattr(node.params, param))).name or node.id
             sets.append(f"{node.id}.{param}={folder / name}")
-    if args.frames is not None:
-        sets.append(f"{compiled.source.id}.max_frames={args.warmup + args.frames}")
-    overrides = Overrides(sets=sets, input=args.input, output=args.output)
+    source_params = {"max_frames": args.warmup + args.frames} if args.frames is not None else {}
+    overrides = Overrides(sets=sets, input=args.input, output=args.output, source_params=source_params)
     return compile_file(args.file, overrides)
 
 

@@ -61,6 +61,8 @@ class Overrides:
     sets: list[str] = field(default_factory=list)  # NODE.PARAM=VALUE
     input: str | None = None
     output: str | None = None
+    #: parameters of the (single) source node, wherever it is: e.g. {"max_frames": 10}
+    source_params: dict[str, Any] = field(default_factory=dict)
 
 
 class _Collector:
@@ -188,6 +190,10 @@ def apply_overrides(
         if value is not None and (index := by_role(role, flag)) is not None:
             op = operators[nodes[index]["op"]]
             put(index, op.path_param, value, f"{flag} {value}")
+
+    if overrides.source_params and (index := by_role("source", "source settings")) is not None:
+        for param, value in overrides.source_params.items():
+            put(index, param, value, f"--{param.replace('_', '-')} {value}")
 
 
 def compile_data(
