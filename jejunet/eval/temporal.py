@@ -13,6 +13,7 @@ from jejunet.errors import UserError
 from jejunet.eval.miou import NUM_CLASSES, Scores, confusion, finite, pair_files
 from jejunet.media.palette import read_label_png
 from jejunet.ops.decode import video_frames
+from jejunet.ops.optical_flow import PRESETS
 from jejunet.ops.warp import warp_labels
 
 
@@ -111,8 +112,7 @@ def temporal_consistency(
     preds = sorted(pred_dir.glob("*.png"))
     if len(preds) < 2:
         raise UserError(f"{pred_dir}: temporal consistency needs at least two label maps")
-    presets = {"ultrafast": 0, "fast": 1, "medium": 2}
-    dis = cv2.DISOpticalFlow_create(presets[preset])
+    dis = cv2.DISOpticalFlow_create(PRESETS[preset])
     previous_grey = previous_labels = None
     ious: list[float] = []
     for frame, pred in zip(clip_frames(video, start, stride), preds, strict=False):

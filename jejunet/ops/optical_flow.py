@@ -37,14 +37,16 @@ def grey(image: np.ndarray, width: int | None) -> np.ndarray:
 
 def backward_flow(dis: Any, current: np.ndarray, previous: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Flow at `size` (h, w): current pixel x matches previous pixel x + flow(x)."""
-    flow = dis.calc(current, previous, None)
+    return resize_flow(dis.calc(current, previous, None), size)
+
+
+def resize_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A flow field at `size` (h, w): resampled bilinearly, its vectors scaled to the new grid."""
     h, w = size
-    if flow.shape[:2] != (h, w):
-        sx, sy = w / flow.shape[1], h / flow.shape[0]
-        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
-        flow[..., 0] *= sx
-        flow[..., 1] *= sy
-    return flow
+    if flow.shape[:2] == (h, w):
+        return flow
+    scale = np.float32([w / flow.shape[1], h / flow.shape[0]])
+    return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale
 
 
 @register

@@ -31,11 +31,8 @@ def upsample_probs(probs: Probs, height: int, width: int) -> np.ndarray:
     if data.shape[-1] == 2:  # two classes: the argmax is a threshold on one channel
         p = cv2.resize(np.ascontiguousarray(data[..., 1]), (width, height), interpolation=cv2.INTER_LINEAR)
         return np.where(p > 0.5, probs.class_ids[1], probs.class_ids[0]).astype(np.uint8)
-    channels = [
-        cv2.resize(np.ascontiguousarray(data[..., c]), (width, height), interpolation=cv2.INTER_LINEAR)
-        for c in range(data.shape[-1])
-    ]
-    return probs.class_ids[np.argmax(np.stack(channels, axis=-1), axis=-1)].astype(np.uint8)
+    enlarged = cv2.resize(data, (width, height), interpolation=cv2.INTER_LINEAR)
+    return probs.class_ids[np.argmax(enlarged.reshape(height, width, -1), axis=-1)].astype(np.uint8)
 
 
 @register
