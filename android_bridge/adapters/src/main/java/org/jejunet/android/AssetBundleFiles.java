@@ -1,13 +1,13 @@
 package org.jejunet.android;
 
 import android.content.res.AssetManager;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.jejunet.core.BundleFiles;
+import org.jejunet.core.DirectoryFiles;
 
 /** A bundle shipped in the APK's assets under a folder (e.g. "bundle"). */
 public final class AssetBundleFiles implements BundleFiles {
@@ -44,13 +44,7 @@ public final class AssetBundleFiles implements BundleFiles {
     public byte[] read(String path) throws IOException {
         InputStream in = assets.open(root + "/" + path, AssetManager.ACCESS_STREAMING);
         try {
-            ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-            byte[] chunk = new byte[1 << 16];
-            int n;
-            while ((n = in.read(chunk)) > 0) {
-                buffer.write(chunk, 0, n);
-            }
-            return buffer.toByteArray();
+            return DirectoryFiles.readAll(in);
         } finally {
             in.close();
         }

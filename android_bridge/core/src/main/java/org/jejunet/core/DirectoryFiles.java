@@ -58,7 +58,8 @@ public final class DirectoryFiles implements BundleFiles {
         }
     }
 
-    static byte[] readAll(InputStream in) throws IOException {
+    /** Every byte of a stream (Java 7 has no InputStream.readAllBytes). */
+    public static byte[] readAll(InputStream in) throws IOException {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         byte[] chunk = new byte[1 << 16];
         int n;
