@@ -170,3 +170,32 @@ def test_cli_errors_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     )
     assert "not a model folder" in capsys.readouterr().err
     assert main(["model", "bench", "no_such_model", "--rounds", "1"]) == 2
+
+
+def test_import_records_the_seed_logit_grid() -> None:
+    grid = import_seed(SEED).info["logits_grid"]
+    assert grid == {"scale": pytest.approx(0.216631, rel=1e-5), "zero_point": 32, "qmin": 0, "qmax": 255}
+
+
+def test_noise_floor_shows_how_stable_the_seed_is() -> None:
+    from jejunet.modeltools.agreement import noise_floor, open_model
+
+    seed = open_model("deeplabv3_mnv2_voc_256")
+    frames = load_frames(VIDEO, 6)
+    floor = noise_floor(seed, frames)
+    assert 0.8 < floor < 1.0  # ±1/255 of input noise flips some labels of the 2018 uint8 model
+    assert noise_floor(seed, frames) == floor  # seeded: the same dither every time
+
+
+def test_compare_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    out = tmp_path / "compare.json"
+    args = ["model", "compare", "deeplabv3_mnv2_voc_256", str(SEED), "--video", str(VIDEO), "--frames", "3"]
+    assert main([*args, "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())
+    assert row["frames"] == 3 and row["agreement"] == {str(SEED): 1.0}  # the seed against its own file
+    assert 0.8 < row["reference_noise_floor"] <= 1.0
+    assert "noise floor" in capsys.readouterr().out
+    assert main([*args, "--images", str(tmp_path / "none")]) == 2
+    assert main([*args[:4], "--video", "", "--mean", "1"]) == 2

@@ -73,6 +73,13 @@ def _register_tools(sub: Any) -> None:
     p.add_argument("--calibration", help="int8: video file, image folder or 'sample'")
     p.add_argument("--calibration-frames", type=int, default=64, help="frames taken from --calibration")
     p.add_argument("--output", choices=("labels", "logits"), default="labels")
+    p.add_argument(
+        "--argmax-grid",
+        choices=("auto", "seed", "float"),
+        default="auto",
+        help="float labels: argmax on the seed's uint8 logit grid as the seed does (auto: when the folder "
+        "records one) or on float logits",
+    )
     p.add_argument("--out", type=Path, required=True, help=".tflite file to write")
     p.add_argument("--name", help="registry name (default: the file's stem)")
     p.add_argument("--no-register", action="store_true", help="do not add it to the model registry")
@@ -100,6 +107,19 @@ def _register_tools(sub: Any) -> None:
     p.add_argument("--frame", default="sample", help="video or image folder giving the input frame")
     p.add_argument("--json", type=Path, help="write the rows as JSON")
     p.set_defaults(handler=cmd_bench)
+
+    p = sub.add_parser(
+        "compare", help="pixel agreement of models with a reference, beside the reference's noise floor"
+    )
+    p.add_argument("reference", help="registered name or .tflite file to agree with")
+    p.add_argument("models", nargs="+", help="registered names or .tflite files")
+    p.add_argument("--video", default="sample", help="video whose frames are compared ('' for none)")
+    p.add_argument("--frames", type=int, default=25, help="frames taken evenly from --video")
+    p.add_argument("--images", type=Path, action="append", default=[], help="image folder (repeatable)")
+    p.add_argument("--mean", type=float, help="input mean of the compared models (default: registered)")
+    p.add_argument("--std", type=float, help="input std of the compared models (default: registered)")
+    p.add_argument("--json", type=Path, help="write the table as JSON")
+    p.set_defaults(handler=cmd_compare)
 
     p = sub.add_parser(
         "sweep", help="input size × precision → latency, size, mIoU, agreement (needs [model])"
@@ -231,12 +251,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         calibration = load_frames(args.calibration, args.calibration_frames)
     elif args.calibration:
         print("note: --calibration is only used for int8", file=sys.stderr)
-    result = export(folder, size, args.precision, args.out, args.output, calibration)
+    result = export(folder, size, args.precision, args.out, args.output, calibration, args.argmax_grid)
     text = describe(folder, result)
     print(f"{args.out}: {result.bytes:,} bytes, {text}")
     if not args.no_register:
         name = args.name or args.out.stem
-        extra = {"precision": args.precision, "size": [size[1], size[0]], "model_folder": str(args.model)}
+        extra = {
+            "precision": args.precision,
+            "size": [size[1], size[0]],
+            "model_folder": str(args.model),
+            "argmax_grid": result.argmax_grid,
+        }
         output = "logits" if args.output == "logits" else "labels"
         register_model(name, args.out, text, output, folder.mean, folder.std, extra)
         print(f"registered as '{name}' (pipelines can name it: tflite_infer model: {name})")
@@ -281,6 +306,43 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(f"({args.rounds} alternating rounds; speed-up = first model's median / this one's, same threads)")
     if args.json:
         write_bytes_atomic(args.json, (json.dumps([asdict(r) for r in rows], indent=2) + "\n").encode())
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from jejunet.modeltools.agreement import agreement, noise_floor, open_model, predict
+    from jejunet.modeltools.frames import load_frames
+
+    if args.frames < 1:
+        raise UserError("--frames must be at least 1")
+    if (args.mean is None) != (args.std is None):
+        raise UserError("--mean and --std go together")
+    sets = {}
+    if args.video:
+        sets[f"{Path(args.video).name} ({args.frames} frames)"] = load_frames(args.video, args.frames)
+    for folder in args.images:
+        if not folder.is_dir():
+            raise UserError(f"--images {folder}: not a folder")
+        sets[str(folder)] = load_frames(folder, 10_000)
+    if not sets:
+        raise UserError("nothing to compare on: give --video and/or --images")
+    reference = open_model(args.reference)
+    models = [open_model(m, mean=args.mean, std=args.std) for m in args.models]
+    rows = []
+    for name, frames in sets.items():
+        ref = [predict(reference, f) for f in frames]
+        row = {"set": name, "frames": len(frames), "reference_noise_floor": noise_floor(reference, frames)}
+        row["agreement"] = {m: agreement([predict(model, f) for f in frames], ref)
+                            for m, model in zip(args.models, models, strict=True)}  # fmt: skip
+        rows.append(row)
+    print(f"agreement with {args.reference} (% of pixels with the same label)")
+    for row in rows:
+        print(f"{row['set']}: noise floor {row['reference_noise_floor'] * 100:.2f} %"
+              " (the reference against itself with its input dithered by ±1/255)")  # fmt: skip
+        for m, value in row["agreement"].items():
+            print(f"  {m[-60:]:<60} {value * 100:6.2f} %")
+    if args.json:
+        write_bytes_atomic(args.json, (json.dumps(rows, indent=2) + "\n").encode())
     return 0
 
 

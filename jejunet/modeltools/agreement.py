@@ -27,10 +27,16 @@ def open_model(
     return load_model(path, entry, threads, delegate, mean, std)  # type: ignore[arg-type]
 
 
-def predict(model: LoadedModel, frame: np.ndarray) -> np.ndarray:
-    """Labels of a BGR frame, at the frame's own resolution (input stretched, labels nearest)."""
+def predict(model: LoadedModel, frame: np.ndarray, dither: np.random.Generator | None = None) -> np.ndarray:
+    """Labels of a BGR frame, at the frame's own resolution (input stretched, labels nearest).
+
+    `dither`: add ±1 (of 255) at random to every value of the resized image, an invisible change.
+    """
     h, w = model.signature.input_size
     image = resize_image(frame, w, h, "stretch", "area")
+    if dither is not None:
+        step = dither.choice(np.array([-1, 1], np.int16), image.shape)
+        image = np.clip(image.astype(np.int16) + step, 0, 255).astype(np.uint8)
     labels, _ = decode_output(model, invoke(model, preprocess(model, image)))
     if labels.shape != frame.shape[:2]:
         labels = cv2.resize(labels, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_NEAREST)
@@ -41,6 +47,13 @@ def agreement(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> float:
     """Fraction of pixels with the same label over all frames."""
     same = sum(int(np.count_nonzero(x == y)) for x, y in zip(a, b, strict=True))
     return same / max(1, sum(x.size for x in a))
+
+
+def noise_floor(model: LoadedModel, frames: Sequence[np.ndarray], seed: int = 0) -> float:
+    """Agreement of a model with itself when its input changes by ±1 of 255 (dithered): how stable
+    its labels are, hence the most any other model can be expected to agree with it on these frames."""
+    rng = np.random.default_rng(seed)
+    return agreement([predict(model, f) for f in frames], [predict(model, f, rng) for f in frames])
 
 
 @dataclass

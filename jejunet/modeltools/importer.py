@@ -117,9 +117,19 @@ def import_seed(path: Path, as_trained: bool = False) -> ModelFolder:
     digest = sha256_of(path)
     weights: dict[str, dict[str, np.ndarray]] = {}
     act_max: dict[str, float] = {}
+    logits_grid: dict[str, float] | None = None
     for op, conv in zip(ops, plan, strict=True):
         _check(op, conv)
         rng = op.outputs[0].quant_range
+        out = op.outputs[0]
+        if conv.name == "logits" and out.scale is not None and out.zero_point is not None:
+            limits = np.iinfo(out.dtype)
+            logits_grid = {
+                "scale": float(out.scale[0]),
+                "zero_point": int(out.zero_point[0]),
+                "qmin": int(limits.min),
+                "qmax": int(limits.max),
+            }
         if conv.activation == "relu" and rng is not None:
             act_max[conv.name] = round(rng[1], 6)
         entry = {"kernel": _kernel(op)}
@@ -136,6 +146,7 @@ def import_seed(path: Path, as_trained: bool = False) -> ModelFolder:
     inp = flat.inputs[0]
     info = {
         "pool_branch_gain": gain,
+        **({"logits_grid": logits_grid} if logits_grid else {}),
         "source": path.name,
         "source_sha256": digest,
         "source_input": {

@@ -18,7 +18,7 @@ import numpy as np
 
 from jejunet.errors import UserError
 from jejunet.media.atomic import write_bytes_atomic
-from jejunet.modeltools.agreement import agreement, miou, open_model, predict
+from jejunet.modeltools.agreement import agreement, miou, noise_floor, open_model, predict
 from jejunet.modeltools.bench import bench
 from jejunet.modeltools.exporter import PRECISIONS, export
 from jejunet.modeltools.frames import labelled_images, load_frames
@@ -52,6 +52,7 @@ class SweepRow:
     reference_latency_ms: float
     miou: float | None
     agreement: float
+    reference_noise_floor: float
     extra: dict = field(default_factory=dict)
 
 
@@ -88,6 +89,8 @@ def run_sweep(config: SweepConfig, csv_path: Path, png_path: Path | None = None)
     truths = [d[2] for d in data]
     reference = open_model(config.reference)
     ref_labels = [predict(reference, f) for f in frames + photos]
+    floor = noise_floor(reference, frames + photos)
+    print(f"reference noise floor: {floor * 100:.2f} % (agreement with itself, input dithered by ±1/255)")
     rows: list[SweepRow] = []
     for aspect in config.aspects:
         for side in config.sizes:
@@ -105,7 +108,7 @@ def run_sweep(config: SweepConfig, csv_path: Path, png_path: Path | None = None)
                 # the photos have their own aspect: mIoU only where they are squashed as for the seed
                 score = miou(labels[len(frames) :], truths) if data and aspect == "square" else None
                 row = SweepRow(aspect, size[1], size[0], precision, size_bytes, t.median_ms, t.ratio,
-                               timing[0].median_ms, score, agreement(labels, ref_labels))  # fmt: skip
+                               timing[0].median_ms, score, agreement(labels, ref_labels), floor)  # fmt: skip
                 rows.append(row)
                 print(
                     f"{aspect:>6} {size[1]:>4}×{size[0]:<4} {precision:>5}: {t.median_ms:7.2f} ms "
@@ -170,6 +173,10 @@ def plot(rows: Sequence[SweepRow], path: Path, config: SweepConfig) -> None:
         "frames per second (1 thread)",
         "agreement with the seed (%)",
     )
+    if rows:
+        axes[2].axhline(rows[0].reference_noise_floor * 100, color="grey", linestyle=":",
+                        label="seed vs itself, input ±1/255")  # fmt: skip
+        axes[2].legend(fontsize=7)
     for ax, title in zip(axes, titles, strict=True):
         ax.set_title(title)
         ax.set_xlabel("input long side (px)")
