@@ -85,6 +85,9 @@ def test_keyframe_pipeline_compiles_into_a_verified_bundle(cli, tmp_path, deepla
     assert warp["inputs"]["prev_labels"] == {"from": "warp.labels", "previous": True}
     assert (out / segment["model"]["labels_file"]).read_text().splitlines()[15] == "person"
     assert "path" not in next(n for n in graph["nodes"] if n["id"] == "sink")["params"]
+    # `workers: 2` × 1 thread on the host: the phone runs one interpreter per node, with 2 threads
+    assert segment["params"]["num_threads"] == 2
+    assert "workers 2 × 1 thread(s) on the host → one interpreter with 2 threads" in result.out
 
 
 def test_selfie_bundle_records_how_to_feed_the_float_model(cli, tmp_path, selfie_model):

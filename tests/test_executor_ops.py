@@ -56,6 +56,28 @@ class Delay(Operator):
         return {"image": image}
 
 
+@register
+class ParallelDelay(Delay):
+    """A stateless Delay that counts how many of its instances work at once (`workers`)."""
+
+    name = "xtest_parallel_delay"
+    stateless = True
+    busy = 0
+    most_busy = 0
+    lock = threading.Lock()
+
+    def process(self, info: FrameInfo, image: np.ndarray) -> dict[str, Any]:
+        cls = type(self)
+        with cls.lock:
+            cls.busy += 1
+            cls.most_busy = max(cls.most_busy, cls.busy)
+        try:
+            return super().process(info, image)
+        finally:
+            with cls.lock:
+                cls.busy -= 1
+
+
 class RecordParams(Params):
     key: str = "default"
     ms: float = 0.0

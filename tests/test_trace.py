@@ -24,14 +24,16 @@ def test_trace_has_every_node_on_every_frame(
     trace = json.loads(trace_path.read_text())
     events = trace["traceEvents"]
     threads = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
-    assert sorted(threads.values()) == sorted(["source", "resize", "segment", "upsample", "overlay", "sink"])
+    nodes = ["source", "resize", "segment", "upsample", "overlay", "sink"]
+    lanes = set(threads.values()) - set(nodes)  # segment has `workers: 2`: its second instance's row
+    assert set(nodes) <= set(threads.values()) and lanes <= {"segment [2]"}
     spans = [e for e in events if e["ph"] == "X"]
     frames_by_node: dict[str, list[int]] = defaultdict(list)
     for e in spans:
-        assert threads[e["tid"]] == e["name"] and e["dur"] >= 0 and e["ts"] >= 0
+        assert threads[e["tid"]].split(" [")[0] == e["name"] and e["dur"] >= 0 and e["ts"] >= 0
         frames_by_node[e["name"]].append(e["args"]["frame"])
-    assert {n: f for n, f in frames_by_node.items()} == {n: list(range(12)) for n in threads.values()}
-    # one node works on one frame at a time: its spans never overlap
+    assert {n: sorted(f) for n, f in frames_by_node.items()} == {n: list(range(12)) for n in nodes}
+    # one instance works on one frame at a time: the spans of a row never overlap
     for tid in threads:
         row = sorted((e["ts"], e["ts"] + e["dur"]) for e in spans if e["tid"] == tid)
         assert all(end <= next_start + 1e-3 for (_, end), (next_start, _) in zip(row, row[1:], strict=False))

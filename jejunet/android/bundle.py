@@ -158,6 +158,13 @@ def graph_document(
         if node.op.name == "tflite_infer":
             item["model"] = _model_section(compiled, node_id, files)
             del item["params"]["model"]
+            if node.workers > 1:  # Android runs one interpreter per node: give it the threads instead
+                threads = min(8, node.params.num_threads * node.workers)
+                item["params"]["num_threads"] = threads
+                notes.append(
+                    f"node '{node_id}': workers {node.workers} × {node.params.num_threads} thread(s) on the "
+                    f"host → one interpreter with {threads} threads on Android"
+                )
         nodes.append(item)
     return {
         "$schema": SCHEMA_ID,

@@ -33,6 +33,7 @@ class Node:
     params: Params
     inputs: dict[str, EdgeSpec]
     index: int
+    workers: int = 1
 
 
 @dataclass
@@ -196,6 +197,30 @@ def apply_overrides(
             put(index, param, value, f"--{param.replace('_', '-')} {value}")
 
 
+def _check_workers(col: _Collector, nodes: dict[str, Node], graph: nx.MultiDiGraph) -> None:
+    """`workers` above 1 only for stateless operators outside feedback loops."""
+    for node in nodes.values():
+        if node.workers == 1:
+            continue
+        loc = ("nodes", node.index, "workers")
+        feedback = [d for _, _, d in graph.in_edges(node.id, data=True) if d["previous"]] + [
+            d for _, _, d in graph.out_edges(node.id, data=True) if d["previous"]
+        ]
+        if not node.op.stateless:
+            col.add(
+                loc,
+                f"op '{node.op.name}' keeps state between frames: it runs as one instance "
+                f"(expected workers: 1, got {node.workers})",
+                "workers",
+            )
+        elif feedback:
+            col.add(
+                loc,
+                f"a node on a feedback edge runs as one instance (expected workers: 1, got {node.workers})",
+                "workers",
+            )
+
+
 def compile_data(
     data: Any, positions: Positions, file: Path | None, overrides: Overrides | None = None
 ) -> CompiledGraph:
@@ -239,7 +264,7 @@ def compile_data(
             continue
         params = _check_params(col, index, op, node_spec.params)
         if params is not None:
-            nodes[node_spec.id] = Node(node_spec.id, op, params, node_spec.inputs, index)
+            nodes[node_spec.id] = Node(node_spec.id, op, params, node_spec.inputs, index, node_spec.workers)
     col.raise_if_any()
 
     # Stage 3: edges, ports and kinds.
@@ -305,6 +330,7 @@ def compile_data(
                 f"op '{node.op.name}' is a source and takes no inputs",
                 "inputs",
             )
+    _check_workers(col, nodes, graph)
     sources = [n for n in nodes.values() if n.op.is_source]
     if len(sources) != 1:
         names = ", ".join(n.id for n in sources) or "none"

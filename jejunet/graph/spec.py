@@ -63,6 +63,9 @@ class NodeSpec(BaseModel):
     op: str = Field(description="operator name (jejunet ops list)")
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: dict[str, EdgeSpec] = Field(default_factory=dict)
+    workers: int = Field(
+        1, ge=1, le=8, description="instances of a stateless node run on different frames at once (threaded)"
+    )
 
     @field_validator("inputs", mode="before")
     @classmethod

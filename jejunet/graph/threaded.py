@@ -6,6 +6,9 @@ see the same frames and joins always match. When an out-edge is full the outlet'
 oldest waiting one (at most `size`, or one for `latest`), counting a drop on the full edges.
 Frames are never evicted once delivered, so a drop never leaves one branch of a diamond waiting.
 
+A stateless node with `workers: N` runs N instances on different frames at once (their own
+threads): it takes frames in order, and emits them in order as the oldest one is done.
+
 A node with a feedback input (`previous: true`) gets its producer's value of the node's
 previous frame; in a lossless graph it waits for it, so outputs equal the sequential executor's.
 A failing node stops the run with the node named; a graph where no frame moves reports which
@@ -19,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,6 +157,12 @@ class ThreadedRun:
         self.finished = threading.Event()
         self.error: tuple[str, BaseException, int | None] | None = None
         self.ops = instantiate(compiled)
+        #: the further instances of nodes with `workers` > 1
+        self.extra_ops = {
+            nid: [node.op(node.params, nid) for _ in range(node.workers - 1)]
+            for nid, node in compiled.nodes.items()
+            if node.workers > 1
+        }
         self.report = RunReport(pipeline=str(compiled.file or compiled.spec.name))
         self.report.executor, self.report.mode = "threaded", self.mode
         self.report.warmup_frames = warmup
@@ -425,21 +435,104 @@ class ThreadedRun:
                 if self.trace is not None:
                     self.trace.span(w.node_id, first.index, t0, t1)
                 ran = True
-            w.last_index = first.index
-            with self.lock:
-                for slot in w.feedback_out:
-                    slot.history[first.index] = outputs.get(slot.port, SKIPPED)
-                    slot.index = first.index
-                    if len(slot.history) > FEEDBACK_HISTORY:
-                        del slot.history[next(iter(slot.history))]
-                    self.workers[slot.consumer].cond.notify()
-                if ran and w.network:
-                    self.network_frames.add(first.index)
-                if w.terminal:
-                    self._finish_frame(w, first.index)
-                self.last_progress = time.perf_counter()
-            self._emit(w, Packet(first.index, first.info, first.t0, outputs))
+            self._finished(w, first, outputs, ran)
         self._emit(w, EOS)
+
+    def _run_parallel(self, w: Worker) -> None:
+        """A stateless node on several instances: frames taken in order, run at once, emitted in order."""
+        free = [w.op, *self.extra_ops[w.node_id]]
+        lane = {id(op): i for i, op in enumerate(free)}  # which trace row an instance's spans go to
+        width = len(free)
+        limit = width + max(e.settings.size for e in w.in_edges)  # frames held, running or waiting
+        durations = self.report.nodes[w.node_id].durations_s
+        skipped_outputs = {port.name: SKIPPED for port in w.op.outputs}
+        inflight: deque[tuple[Packet, Future | dict[str, Any], bool]] = deque()
+
+        def wake(_: Future) -> None:
+            with self.lock:
+                w.cond.notify()
+
+        def call(instance: Operator, first: Packet, kwargs: dict[str, Any]) -> dict[str, Any]:
+            try:
+                t0 = time.perf_counter()
+                outputs = instance.process(first.info, **kwargs)
+                t1 = time.perf_counter()
+                if first.index >= self.warmup:
+                    durations.append(t1 - t0)
+                if self.trace is not None:
+                    self.trace.span(w.node_id, first.index, t0, t1, lane=lane[id(instance)])
+                return outputs
+            finally:
+                with self.lock:
+                    free.append(instance)
+
+        def head_done() -> bool:
+            return bool(inflight) and (not isinstance(inflight[0][1], Future) or inflight[0][1].done())
+
+        pool = ThreadPoolExecutor(width, thread_name_prefix=f"jejunet-{w.node_id}")
+        eos = False
+        try:
+            while True:
+                with self.lock:
+                    while not head_done() and not (eos and not inflight):
+                        self._check_stop()
+                        ready = all(e.items for e in w.in_edges)
+                        if not eos and ready and free and len(inflight) < limit:
+                            break
+                        if inflight:
+                            w.set_state("running", str(inflight[0][0].index))
+                        else:
+                            empty = next((e for e in w.in_edges if not e.items), None)
+                            w.set_state("starved", empty.settings.name if empty else "")
+                        w.cond.wait(WAIT_S)
+                    done = head_done()
+                if done:
+                    first, result, ran = inflight.popleft()
+                    w.frame = first.index
+                    outputs = result.result() if isinstance(result, Future) else result
+                    w.frame = None
+                    self._finished(w, first, outputs, ran)
+                    continue
+                if eos:
+                    break
+                packets = self._take(w)
+                if packets is None:
+                    eos = True
+                    continue
+                first = packets[0]
+                kwargs = {
+                    edge.settings.input: packet.values.get(edge.settings.port, SKIPPED)
+                    for edge, packet in zip(w.in_edges, packets, strict=True)
+                    if not edge.synthetic
+                }
+                if any(v is SKIPPED for v in kwargs.values()) and not w.op.accepts_skipped:
+                    inflight.append((first, skipped_outputs, False))
+                    continue
+                with self.lock:
+                    instance = free.pop()
+                future = pool.submit(call, instance, first, kwargs)
+                future.add_done_callback(wake)
+                inflight.append((first, future, True))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._emit(w, EOS)
+
+    def _finished(self, w: Worker, first: Packet, outputs: dict[str, Any], ran: bool) -> None:
+        """Book a frame a node is done with, then hand its outputs on."""
+        w.last_index = first.index
+        with self.lock:
+            for slot in w.feedback_out:
+                slot.history[first.index] = outputs.get(slot.port, SKIPPED)
+                slot.index = first.index
+                if len(slot.history) > FEEDBACK_HISTORY:
+                    del slot.history[next(iter(slot.history))]
+                self.workers[slot.consumer].cond.notify()
+            if ran and w.network:
+                self.network_frames.add(first.index)
+            if w.terminal:
+                self._finish_frame(w, first.index)
+            self.last_progress = time.perf_counter()
+        self._emit(w, Packet(first.index, first.info, first.t0, outputs))
 
     # --- supervision -----------------------------------------------------------------------------
     def _stall_message(self, idle_s: float) -> str:
@@ -485,9 +578,13 @@ class ThreadedRun:
                 current = nid
                 ops[nid].open(self.ctx)
                 opened.append(nid)
+                for extra in self.extra_ops.get(nid, []):
+                    extra.open(self.ctx)
             self.last_progress = time.perf_counter()
             for nid, w in self.workers.items():
                 body = self._run_source if nid == self.source else self._run_node
+                if nid in self.extra_ops:
+                    body = self._run_parallel
                 w.thread = threading.Thread(
                     target=self._guard, args=(w, body), name=f"jejunet-{nid}", daemon=True
                 )
@@ -512,6 +609,8 @@ class ThreadedRun:
                 current = nid
                 ops[nid].close()
                 opened.remove(nid)
+                for extra in self.extra_ops.get(nid, []):
+                    extra.close()
         except BaseException as exc:
             with self.lock:
                 self._stop_locked()
@@ -519,8 +618,9 @@ class ThreadedRun:
                 if w.thread is not None and w.thread.is_alive():
                     w.thread.join(timeout=2.0)
             for nid in opened:
-                with contextlib.suppress(Exception):  # aborting must reach every node
-                    ops[nid].abort()
+                for op in (ops[nid], *self.extra_ops.get(nid, [])):
+                    with contextlib.suppress(Exception):  # aborting must reach every node
+                        op.abort()
             if isinstance(exc, NodeError) or not isinstance(exc, Exception):
                 raise
             raise node_error(current, compiled.nodes[current].op.name, exc, None) from exc

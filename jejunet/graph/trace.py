@@ -30,23 +30,38 @@ class TraceRecorder:
         self.events: list[dict[str, Any]] = [
             {"ph": "M", "pid": PID, "name": "process_name", "args": {"name": "jejunet"}},
         ]
+        self._lanes: dict[tuple[str, int], int] = {}
         for nid, tid in self._tid.items():
-            self.events.append(
-                {"ph": "M", "pid": PID, "tid": tid, "name": "thread_name", "args": {"name": nid}}
-            )
-            self.events.append(
-                {"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": tid}}
-            )
+            self._row(tid, nid, tid * 100)
+
+    def _row(self, tid: int, name: str, order: int) -> None:
+        self.events.append({"ph": "M", "pid": PID, "tid": tid, "name": "thread_name", "args": {"name": name}})
+        self.events.append(
+            {"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": order}}
+        )
+
+    def _lane_tid(self, node_id: str, lane: int) -> int:
+        """The row of a node's `lane`-th instance (`workers`), added below the node's own row (lock held)."""
+        if lane == 0:
+            return self._tid[node_id]
+        tid = self._lanes.get((node_id, lane))
+        if tid is None:
+            tid = len(self._tid) + len(self._lanes) + 1
+            self._lanes[(node_id, lane)] = tid
+            self._row(tid, f"{node_id} [{lane + 1}]", self._tid[node_id] * 100 + lane)
+        return tid
 
     def _us(self, t: float) -> float:
         return round((t - self._t0) * 1e6, 3)
 
-    def span(self, node_id: str, frame: int, start: float, end: float, skipped: bool = False) -> None:
-        """A node's work on one frame, between two `time.perf_counter()` readings."""
+    def span(
+        self, node_id: str, frame: int, start: float, end: float, skipped: bool = False, lane: int = 0
+    ) -> None:
+        """A node's work on one frame, between two `time.perf_counter()` readings; `lane`: which of
+        its instances did it, each on its own row."""
         event = {
             "ph": "X",
             "pid": PID,
-            "tid": self._tid[node_id],
             "name": node_id,
             "cat": self._ops[node_id],
             "ts": self._us(start),
@@ -54,6 +69,7 @@ class TraceRecorder:
             "args": {"frame": frame, **({"skipped": True} if skipped else {})},
         }
         with self._lock:
+            event["tid"] = self._lane_tid(node_id, lane)
             self.events.append(event)
 
     def frame(self, frame: int, start: float, end: float) -> None:

@@ -106,6 +106,9 @@ class Operator:
     runs_network: ClassVar[bool] = False
     #: the operator is called even when an input carries SKIPPED
     accepts_skipped: ClassVar[bool] = False
+    #: process() depends only on the frame's inputs (nothing kept between frames), so the threaded
+    #: executor may run several instances of the node on different frames at once (`workers`)
+    stateless: ClassVar[bool] = False
 
     def __init__(self, params: Params, node_id: str = "") -> None:
         self.params = params

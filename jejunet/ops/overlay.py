@@ -68,6 +68,7 @@ class Overlay(Operator):
     Params = OverlayParams
     inputs = (Port("image", FRAME), Port("labels", LABELS, "labels at the frame's size"))
     outputs = (Port("image", FRAME),)
+    stateless = True
 
     @classmethod
     def check(

@@ -63,6 +63,7 @@ class Resize(Operator):
     Params = ResizeParams
     inputs = (Port("image", FRAME),)
     outputs = (Port("image", FRAME),)
+    stateless = True
 
     @classmethod
     def check(

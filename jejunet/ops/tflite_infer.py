@@ -46,6 +46,7 @@ class TfliteInfer(Operator):
         Port("confidence", CONFIDENCE, "probability of the winning class"),
     )
     runs_network = True
+    stateless = True
 
     @classmethod
     def check(

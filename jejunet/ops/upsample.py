@@ -46,6 +46,7 @@ class Upsample(Operator):
         Port("like", FRAME, "the frame whose size to reach"),
     )
     outputs = (Port("labels", LABELS, "labels at the frame's size"),)
+    stateless = True
 
     @classmethod
     def check(cls, params: Params, inputs: Mapping[str, Shape], base_dir: Path | None = None) -> ShapeCheck:
