@@ -45,8 +45,14 @@ def resize_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = size
     if flow.shape[:2] == (h, w):
         return flow
-    scale = np.float32([w / flow.shape[1], h / flow.shape[0]])
-    return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale
+    sx, sy = np.float32(w / flow.shape[1]), np.float32(h / flow.shape[0])
+    resized = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+    # numpy's broadcast over a last axis of 2 is slow: one scalar, or cv2's per-channel multiply
+    # (float32 operands, so each product rounds as a float32 multiply does)
+    if sx == sy:
+        resized *= sx
+        return resized
+    return cv2.multiply(resized, (float(sx), float(sy), 0.0, 0.0))
 
 
 @register

@@ -9,6 +9,7 @@ last result unchanged (the baseline any warp must beat).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,34 +27,40 @@ class WarpParams(Params):
     method: Literal["flow", "hold"] = Field("flow", description="flow: motion-compensate; hold: re-use")
 
 
-def sampling_maps(flow: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """remap() coordinates: where each pixel of a `size` (h, w) grid comes from in the previous one."""
-    h, w = size
-    flow = resize_flow(flow, size)
+@cache
+def _pixel_grid(h: int, w: int) -> np.ndarray:
+    """(h, w, 2) float32: each pixel's own (x, y), read-only."""
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return xs + flow[..., 0], ys + flow[..., 1]
+    grid = np.dstack([xs, ys])
+    grid.flags.writeable = False
+    return grid
+
+
+def sampling_map(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """remap() coordinates (h, w, 2): where each pixel of a `size` grid comes from in the previous one."""
+    return _pixel_grid(*size) + resize_flow(flow, size)
 
 
 def warp_labels(labels: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Nearest-neighbour motion compensation of a label map (edges replicate)."""
-    map_x, map_y = sampling_maps(flow, labels.shape[:2])
-    return cv2.remap(labels, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    coords = sampling_map(flow, labels.shape[:2])
+    return cv2.remap(labels, coords, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
 
 
 def warp_probs(probs: Probs, flow: np.ndarray) -> Probs:
     """Bilinear motion compensation of class probabilities."""
-    map_x, map_y = sampling_maps(flow, probs.data.shape[:2])
+    coords = sampling_map(flow, probs.data.shape[:2])
     data = probs.data
     if data.shape[-1] <= 4:
-        warped = cv2.remap(data, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(data, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return Probs(warped.reshape(data.shape), probs.class_ids)
     # Above 4 channels OpenCV's remap takes a coarser path (up to 0.02 off per value): one
     # channel at a time keeps every channel as exact as the 4-channel case.
     channels = [
         cv2.remap(
             np.ascontiguousarray(data[..., c]),
-            map_x,
-            map_y,
+            coords,
+            None,
             cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
