@@ -74,6 +74,14 @@ def test_upsample_probs_bilinear_then_argmax() -> None:
     np.testing.assert_array_equal(upsample_probs(three, 4, 4), three.argmax())
 
 
+@given(c=st.integers(1, 5), seed=st.integers(0, 1000))
+def test_probs_argmax_is_the_first_most_probable_class(c: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 3, (6, 7, c)).astype(np.float32)  # few values: many ties
+    ids = rng.permutation(21)[:c].astype(np.uint8)
+    np.testing.assert_array_equal(Probs(data, ids).argmax(), ids[np.argmax(data, axis=-1)])
+
+
 def test_overlay_tints_only_foreground() -> None:
     img = np.full((4, 4, 3), 100, dtype=np.uint8)
     labels = np.zeros((4, 4), dtype=np.uint8)
