@@ -115,6 +115,12 @@ def test_selfie_bundle_records_how_to_feed_the_float_model(cli, tmp_path, selfie
             ),
             "node 'w': op 'label_writer' cannot run on Android: the phone writes no label files",
         ),
+        (
+            (PIPELINES / "selfie_keyframe.yaml")
+            .read_text()
+            .replace("      flow: flow.flow\n", "      flow: flow.flow\n    params: {fuse: 0.3}\n"),
+            "field 'fuse': value 0.3 is not supported on Android (supported: 0.0)",
+        ),
     ],
 )
 def test_what_the_phone_cannot_run_is_refused(cli, tmp_path, deeplab_model, text, expected):

@@ -11,7 +11,7 @@ import numpy as np
 from jejunet.kinds import Probs
 from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
 from jejunet.ops.optical_flow import OpticalFlow, OpticalFlowParams
-from jejunet.ops.warp import Warp, WarpParams, warp_labels, warp_probs
+from jejunet.ops.warp import Warp, WarpParams, fuse_probs, warp_labels, warp_probs
 from tests.conftest import PIPELINES
 
 
@@ -67,6 +67,46 @@ def test_warp_passes_fresh_labels_and_carries_otherwise() -> None:
     np.testing.assert_array_equal(carried, fresh)
     hold = Warp(WarpParams(method="hold"), "warp")
     assert hold.process(FrameInfo(1, 0), labels=SKIPPED, prev_labels=fresh, flow=flow)["labels"] is fresh
+
+
+def _person(x0: int, x1: int, p: float = 0.9) -> Probs:
+    data = np.zeros((8, 8, 2), np.float32)
+    data[..., 0] = 1.0
+    data[2:6, x0:x1] = (1 - p, p)
+    return Probs(data, np.array([0, 15], np.uint8))
+
+
+def test_fuse_blends_the_carried_probabilities_into_a_keyframe() -> None:
+    fresh, carried = _person(2, 6, 0.9), _person(2, 5, 0.6)  # agree on 60 of 64 pixels
+    fused = fuse_probs(fresh, carried, 0.5, 0.5)
+    np.testing.assert_allclose(fused.data, (fresh.data + carried.data) / 2, atol=1e-6)
+    assert fused.argmax()[3, 3] == 15  # person in both: stays
+    assert fused.argmax()[3, 5] == 0  # person only in the fresh one (0.9, carried 0.0): 0.45 → background
+    op = Warp(WarpParams(fuse=0.5), "warp")
+    flow = np.zeros((8, 8, 2), np.float32)
+    out = op.process(FrameInfo(5, 0), probs=fresh, prev_probs=carried, flow=flow)
+    np.testing.assert_allclose(out["probs"].data, fused.data)
+    plain = Warp(WarpParams(), "warp").process(FrameInfo(5, 0), probs=fresh, prev_probs=carried, flow=flow)
+    assert plain["probs"] is fresh  # fuse 0: keyframes pass unchanged
+
+
+def test_fuse_stops_at_a_scene_change_and_on_the_first_frame() -> None:
+    fresh, elsewhere = _person(0, 2), _person(5, 8)
+    everywhere = Probs(np.dstack([np.zeros((8, 8)), np.ones((8, 8))]).astype(np.float32), fresh.class_ids)
+    assert fuse_probs(fresh, everywhere, 0.5, 0.5) is fresh  # labels agree on 12/64 pixels: a new scene
+    assert fuse_probs(fresh, elsewhere, 0.5, 0.5) is not fresh  # 40/64 agree: same scene, blended
+    op = Warp(WarpParams(fuse=0.5), "warp")
+    flow = np.zeros((8, 8, 2), np.float32)
+    assert op.process(FrameInfo(0, 0), probs=fresh, prev_probs=SKIPPED, flow=flow)["probs"] is fresh
+
+
+def test_fuse_needs_probabilities(cli, tmp_path: Path, shared) -> None:
+    bad = tmp_path / "f.yaml"
+    text = (PIPELINES / "deeplab_keyframe.yaml").read_text()
+    fused = text.replace("      flow: flow.flow\n", "      flow: flow.flow\n    params: {fuse: 0.3}\n", 1)
+    bad.write_text(fused)
+    result = cli("graph", "validate", bad)
+    assert result.code == 2 and "field 'fuse': fuse blends probabilities" in result.err
 
 
 def test_keyframe_pipeline_runs_with_feedback_and_reports_reasons(cli, tmp_path: Path, bikes: Path) -> None:

@@ -109,7 +109,14 @@ CAPABILITIES: dict[str, OpCapability] = {
         {"preset": ParamRule(values=("ultrafast", "fast", "medium")), "width": ANY},
         "OpenCV's DIS on the phone (the OpenCV Android SDK), behind the core's OpticalFlow interface",
     ),
-    "warp": OpCapability("warp", {"method": ParamRule(values=("flow", "hold"))}),
+    "warp": OpCapability(
+        "warp",
+        {
+            "method": ParamRule(values=("flow", "hold")),
+            "fuse": ParamRule(values=(0.0,)),
+            "fuse_min_agreement": ParamRule(host_only="used only with fuse, which the phone does not do"),
+        },
+    ),
     "encode": OpCapability(
         "display",
         {

@@ -4,6 +4,10 @@ On a keyframe the fresh labels (or probabilities) pass through. On any other fra
 previous output (a feedback edge, `previous: true`) is motion-compensated with the optical flow:
 labels by nearest neighbour, probabilities bilinearly and then argmax. `method: hold` re-uses the
 last result unchanged (the baseline any warp must beat).
+
+`fuse` (probabilities only) blends the motion-compensated previous probabilities into a new
+keyframe's prediction, to reduce flicker between keyframes; not across a scene change (when the
+two agree on fewer than `fuse_min_agreement` of the pixels).
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ from jejunet.ops.registry import register
 
 class WarpParams(Params):
     method: Literal["flow", "hold"] = Field("flow", description="flow: motion-compensate; hold: re-use")
+    fuse: float = Field(
+        0.0, ge=0.0, lt=1.0, description="weight of the warped previous probabilities on a keyframe (0: none)"
+    )
+    fuse_min_agreement: float = Field(
+        0.5, ge=0.0, le=1.0, description="fuse only where the two agree on this share of pixels (not at cuts)"
+    )
 
 
 @cache
@@ -69,6 +79,16 @@ def warp_probs(probs: Probs, flow: np.ndarray) -> Probs:
     return Probs(np.stack(channels, axis=-1), probs.class_ids)
 
 
+def fuse_probs(fresh: Probs, carried: Probs, weight: float, min_agreement: float) -> Probs:
+    """(1 − weight) · fresh + weight · carried, unless their labels agree on too few pixels (a new scene)."""
+    if carried.data.shape != fresh.data.shape or not np.array_equal(carried.class_ids, fresh.class_ids):
+        return fresh
+    if np.mean(carried.argmax() == fresh.argmax()) < min_agreement:
+        return fresh
+    data = cv2.addWeighted(fresh.data, 1.0 - weight, carried.data, weight, 0.0)
+    return Probs(data.reshape(fresh.data.shape), fresh.class_ids)
+
+
 @register
 class Warp(Operator):
     name = "warp"
@@ -100,6 +120,8 @@ class Warp(Operator):
             result.problem("inputs", f"connect '{prev}' to this node's own output (previous: true)")
         if params.method == "flow" and "flow" not in inputs:
             result.problem("inputs", "method 'flow' needs the 'flow' input (or use method: hold)")
+        if params.fuse > 0 and not use_probs:
+            result.problem("fuse", "fuse blends probabilities: connect 'probs' (labels cannot be blended)")
         shape = inputs.get("probs" if use_probs else "labels", UNKNOWN)
         result.outputs["labels"] = shape
         if use_probs:
@@ -116,6 +138,10 @@ class Warp(Operator):
         flow: Any = None,
     ) -> dict[str, Any]:
         if probs is not None and probs is not SKIPPED:
+            p = self.params
+            if p.fuse > 0 and isinstance(prev_probs, Probs) and isinstance(flow, np.ndarray):
+                carried = prev_probs if p.method == "hold" else warp_probs(prev_probs, flow)
+                probs = fuse_probs(probs, carried, p.fuse, p.fuse_min_agreement)
             return {"labels": probs.argmax(), "probs": probs}
         if labels is not None and labels is not SKIPPED:
             return {"labels": labels}
