@@ -24,7 +24,7 @@ public final class Operators {
         PARAMS_BY_OP.put("keyframe_gate", Arrays.asList("interval", "motion_threshold", "scene_cut", "cut_threshold",
                 "target_fps", "max_gap", "thumb_size"));
         PARAMS_BY_OP.put("optical_flow", Arrays.asList("preset", "width"));
-        PARAMS_BY_OP.put("warp", Arrays.asList("method"));
+        PARAMS_BY_OP.put("warp", Arrays.asList("method", "fuse"));
     }
 
     /** Every operator this runtime can run. */

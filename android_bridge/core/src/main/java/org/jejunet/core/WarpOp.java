@@ -15,6 +15,11 @@ final class WarpOp extends Operator {
             throw new IllegalArgumentException("method '" + method + "' is not supported");
         }
         hold = "hold".equals(method);
+        // the compiler allows only fuse 0 (no blending on keyframes); older bundles have no such key
+        double fuse = node.params.optDouble("fuse", 0.0);
+        if (fuse != 0.0) {
+            throw new IllegalArgumentException("fuse " + fuse + " is not supported (only 0)");
+        }
     }
 
     @Override
