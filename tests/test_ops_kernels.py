@@ -80,6 +80,7 @@ def test_probs_argmax_is_the_first_most_probable_class(c: int, seed: int) -> Non
     data = rng.integers(0, 3, (6, 7, c)).astype(np.float32)  # few values: many ties
     ids = rng.permutation(21)[:c].astype(np.uint8)
     np.testing.assert_array_equal(Probs(data, ids).argmax(), ids[np.argmax(data, axis=-1)])
+    np.testing.assert_array_equal(Probs(data, ids).confidence(), data.max(axis=-1))
 
 
 def test_overlay_tints_only_foreground() -> None:
