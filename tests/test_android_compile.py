@@ -43,6 +43,10 @@ EXTRA
 """
 
 
+WARP = "  - id: warp\n    op: warp\n"
+FUSED = WARP + "    params: {fuse: 0.3}\n"
+
+
 def _base(
     interp: str = "area", threads: int = 2, model: str = "deeplabv3_mnv2_voc_256", extra: str = ""
 ) -> str:
@@ -116,9 +120,7 @@ def test_selfie_bundle_records_how_to_feed_the_float_model(cli, tmp_path, selfie
             "node 'w': op 'label_writer' cannot run on Android: the phone writes no label files",
         ),
         (
-            (PIPELINES / "selfie_keyframe.yaml")
-            .read_text()
-            .replace("      flow: flow.flow\n", "      flow: flow.flow\n    params: {fuse: 0.3}\n"),
+            (PIPELINES / "selfie_keyframe.yaml").read_text().replace(WARP, FUSED),
             "field 'fuse': value 0.3 is not supported on Android (supported: 0.0)",
         ),
     ],

@@ -78,7 +78,7 @@ def _person(x0: int, x1: int, p: float = 0.9) -> Probs:
 
 def test_fuse_blends_the_carried_probabilities_into_a_keyframe() -> None:
     fresh, carried = _person(2, 6, 0.9), _person(2, 5, 0.6)  # agree on 60 of 64 pixels
-    fused = fuse_probs(fresh, carried, 0.5, 0.5)
+    fused = fuse_probs(fresh, carried, 0.5)
     np.testing.assert_allclose(fused.data, (fresh.data + carried.data) / 2, atol=1e-6)
     assert fused.argmax()[3, 3] == 15  # person in both: stays
     assert fused.argmax()[3, 5] == 0  # person only in the fresh one (0.9, carried 0.0): 0.45 → background
@@ -90,14 +90,34 @@ def test_fuse_blends_the_carried_probabilities_into_a_keyframe() -> None:
     assert plain["probs"] is fresh  # fuse 0: keyframes pass unchanged
 
 
-def test_fuse_stops_at_a_scene_change_and_on_the_first_frame() -> None:
-    fresh, elsewhere = _person(0, 2), _person(5, 8)
-    everywhere = Probs(np.dstack([np.zeros((8, 8)), np.ones((8, 8))]).astype(np.float32), fresh.class_ids)
-    assert fuse_probs(fresh, everywhere, 0.5, 0.5) is fresh  # labels agree on 12/64 pixels: a new scene
-    assert fuse_probs(fresh, elsewhere, 0.5, 0.5) is not fresh  # 40/64 agree: same scene, blended
+def test_fuse_stops_at_a_scene_cut_and_on_the_first_frame() -> None:
+    fresh, carried = _person(0, 2), _person(5, 8)
     op = Warp(WarpParams(fuse=0.5), "warp")
     flow = np.zeros((8, 8, 2), np.float32)
+    image = np.zeros((8, 8, 3), np.uint8)
+    same_shot = op.process(FrameInfo(9, 0), probs=fresh, prev_probs=carried, flow=flow, cut=SKIPPED)
+    assert same_shot["probs"] is not fresh
+    at_cut = op.process(FrameInfo(9, 0), probs=fresh, prev_probs=carried, flow=flow, cut=image)
+    assert at_cut["probs"] is fresh  # the gate forced this keyframe for a cut: the old scene is gone
     assert op.process(FrameInfo(0, 0), probs=fresh, prev_probs=SKIPPED, flow=flow)["probs"] is fresh
+
+
+def test_gate_marks_cut_keyframes(bikes: Path) -> None:
+    from jejunet.ops.decode import Decode, DecodeParams
+    from jejunet.ops.keyframe_gate import KeyframeGate, KeyframeGateParams
+
+    source = Decode(DecodeParams(source=str(bikes), start=25, max_frames=10), "source")
+    source.open(RunContext())
+    gate = KeyframeGate(KeyframeGateParams(motion_threshold=20.0, max_gap=60), "gate")
+    gate.open(RunContext())
+    marked = []
+    for info, produced in source.frames():
+        small = cv2.resize(produced["image"], (256, 256))
+        out = gate.process(info, small)
+        if out["cut"] is not SKIPPED:
+            assert out["cut"] is out["image"] is small
+            marked.append(info.index)
+    assert marked == [5]  # bikes.mp4's first cut (frame 30), the 6th frame from 25
 
 
 def test_fuse_needs_probabilities(cli, tmp_path: Path, shared) -> None:
@@ -107,6 +127,18 @@ def test_fuse_needs_probabilities(cli, tmp_path: Path, shared) -> None:
     bad.write_text(fused)
     result = cli("graph", "validate", bad)
     assert result.code == 2 and "field 'fuse': fuse blends probabilities" in result.err
+
+
+def test_fuse_needs_the_gates_cut_output(cli, tmp_path: Path, shared) -> None:
+    warp = "  - id: warp\n    op: warp\n"
+    good = (PIPELINES / "selfie_keyframe.yaml").read_text().replace(warp, warp + "    params: {fuse: 0.5}\n")
+    assert "cut: gate.cut" in good
+    path = tmp_path / "g.yaml"
+    path.write_text(good)
+    assert cli("graph", "validate", path).code == 0
+    path.write_text("\n".join(line for line in good.splitlines() if "cut: gate.cut" not in line))
+    result = cli("graph", "validate", path)
+    assert result.code == 2 and "connect 'cut' to the gate's cut output" in result.err
 
 
 def test_keyframe_pipeline_runs_with_feedback_and_reports_reasons(cli, tmp_path: Path, bikes: Path) -> None:

@@ -114,7 +114,6 @@ CAPABILITIES: dict[str, OpCapability] = {
         {
             "method": ParamRule(values=("flow", "hold")),
             "fuse": ParamRule(values=(0.0,)),
-            "fuse_min_agreement": ParamRule(host_only="used only with fuse, which the phone does not do"),
         },
     ),
     "encode": OpCapability(

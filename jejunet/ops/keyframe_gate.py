@@ -173,7 +173,10 @@ class KeyframeGate(Operator):
     summary = "Pass keyframes on (interval, motion, scene cut, budget, max gap); mark the rest SKIPPED."
     Params = KeyframeGateParams
     inputs = (Port("image", FRAME, "frame at the working size (e.g. the network's input)"),)
-    outputs = (Port("image", FRAME, "the frame on keyframes, SKIPPED on the others"),)
+    outputs = (
+        Port("image", FRAME, "the frame on keyframes, SKIPPED on the others"),
+        Port("cut", FRAME, "the frame on keyframes forced by a scene cut, SKIPPED on the others"),
+    )
 
     def open(self, ctx: RunContext) -> None:
         self.state = GateState()
@@ -192,12 +195,12 @@ class KeyframeGate(Operator):
         if self.budget:
             self.budget.record(reason is not None)
         if reason is None:
-            return {"image": SKIPPED}
+            return {"image": SKIPPED, "cut": SKIPPED}
         state.last_key, state.key_thumb = state.index, thumb
         self.reasons[info.index] = reason
         if reason == "cut":
             self.cuts.append(info.index)
-        return {"image": image}
+        return {"image": image, "cut": image if reason == "cut" else SKIPPED}
 
     def run_info(self) -> dict[str, Any]:
         counts: dict[str, int] = {}

@@ -6,8 +6,8 @@ labels by nearest neighbour, probabilities bilinearly and then argmax. `method: 
 last result unchanged (the baseline any warp must beat).
 
 `fuse` (probabilities only) blends the motion-compensated previous probabilities into a new
-keyframe's prediction, to reduce flicker between keyframes; not across a scene change (when the
-two agree on fewer than `fuse_min_agreement` of the pixels).
+keyframe's prediction, to reduce flicker between keyframes; never on a keyframe the gate forced
+for a scene cut (its `cut` output, connected to this node's `cut` input).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from jejunet.kinds import FLOW, LABELS, PROBS, UNKNOWN, Probs, Shape
+from jejunet.kinds import FLOW, FRAME, LABELS, PROBS, UNKNOWN, Probs, Shape
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, ShapeCheck
 from jejunet.ops.optical_flow import resize_flow
 from jejunet.ops.registry import register
@@ -31,9 +31,6 @@ class WarpParams(Params):
     method: Literal["flow", "hold"] = Field("flow", description="flow: motion-compensate; hold: re-use")
     fuse: float = Field(
         0.0, ge=0.0, lt=1.0, description="weight of the warped previous probabilities on a keyframe (0: none)"
-    )
-    fuse_min_agreement: float = Field(
-        0.5, ge=0.0, le=1.0, description="fuse only where the two agree on this share of pixels (not at cuts)"
     )
 
 
@@ -79,11 +76,9 @@ def warp_probs(probs: Probs, flow: np.ndarray) -> Probs:
     return Probs(np.stack(channels, axis=-1), probs.class_ids)
 
 
-def fuse_probs(fresh: Probs, carried: Probs, weight: float, min_agreement: float) -> Probs:
-    """(1 − weight) · fresh + weight · carried, unless their labels agree on too few pixels (a new scene)."""
+def fuse_probs(fresh: Probs, carried: Probs, weight: float) -> Probs:
+    """(1 − weight) · fresh + weight · carried (the fresh ones where the two do not match)."""
     if carried.data.shape != fresh.data.shape or not np.array_equal(carried.class_ids, fresh.class_ids):
-        return fresh
-    if np.mean(carried.argmax() == fresh.argmax()) < min_agreement:
         return fresh
     data = cv2.addWeighted(fresh.data, 1.0 - weight, carried.data, weight, 0.0)
     return Probs(data.reshape(fresh.data.shape), fresh.class_ids)
@@ -100,6 +95,7 @@ class Warp(Operator):
         Port("prev_labels", LABELS, "this node's previous labels (feedback edge)", optional=True),
         Port("prev_probs", PROBS, "this node's previous probabilities (feedback edge)", optional=True),
         Port("flow", FLOW, "flow from this frame to the previous one (not needed for hold)", optional=True),
+        Port("cut", FRAME, "the gate's cut output: no fusing at a scene cut (for fuse)", optional=True),
     )
     outputs = (
         Port("labels", LABELS, "labels of every frame"),
@@ -122,6 +118,8 @@ class Warp(Operator):
             result.problem("inputs", "method 'flow' needs the 'flow' input (or use method: hold)")
         if params.fuse > 0 and not use_probs:
             result.problem("fuse", "fuse blends probabilities: connect 'probs' (labels cannot be blended)")
+        if params.fuse > 0 and "cut" not in inputs:
+            result.problem("fuse", "connect 'cut' to the gate's cut output (no fusing across scene cuts)")
         shape = inputs.get("probs" if use_probs else "labels", UNKNOWN)
         result.outputs["labels"] = shape
         if use_probs:
@@ -136,12 +134,14 @@ class Warp(Operator):
         prev_labels: Any = None,
         prev_probs: Any = None,
         flow: Any = None,
+        cut: Any = None,
     ) -> dict[str, Any]:
         if probs is not None and probs is not SKIPPED:
             p = self.params
-            if p.fuse > 0 and isinstance(prev_probs, Probs) and isinstance(flow, np.ndarray):
+            same_scene = cut is None or cut is SKIPPED
+            if p.fuse > 0 and same_scene and isinstance(prev_probs, Probs) and isinstance(flow, np.ndarray):
                 carried = prev_probs if p.method == "hold" else warp_probs(prev_probs, flow)
-                probs = fuse_probs(probs, carried, p.fuse, p.fuse_min_agreement)
+                probs = fuse_probs(probs, carried, p.fuse)
             return {"labels": probs.argmax(), "probs": probs}
         if labels is not None and labels is not SKIPPED:
             return {"labels": labels}

@@ -1,11 +1,11 @@
 package org.jejunet.core;
 
-import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import org.json.JSONException;
 import org.json.JSONObject;
 
-/** keyframe_gate: the frame on keyframes, SKIPPED otherwise (decisions identical to the host's). */
+/** keyframe_gate: the frame on keyframes (and on cut keyframes as "cut"), SKIPPED otherwise (decisions identical to the host's). */
 public final class KeyframeGateOp extends Operator {
     private final KeyframeGate.Params params = new KeyframeGate.Params();
     private final KeyframeGate.State state = new KeyframeGate.State();
@@ -38,12 +38,17 @@ public final class KeyframeGateOp extends Operator {
             budget.record(reason != null);
         }
         lastReason = reason;
+        Map<String, Object> out = new HashMap<String, Object>();
         if (reason == null) {
-            return Collections.<String, Object>singletonMap("image", Skipped.SKIPPED);
+            out.put("image", Skipped.SKIPPED);
+            out.put("cut", Skipped.SKIPPED);
+            return out;
         }
         state.lastKey = state.index;
         state.keyThumb = thumb;
-        return Collections.<String, Object>singletonMap("image", image);
+        out.put("image", image);
+        out.put("cut", "cut".equals(reason) ? image : Skipped.SKIPPED);
+        return out;
     }
 
     /** Why the last frame was a keyframe ("first", "cut", "max_gap", "interval", "motion", "budget"), or null. */
