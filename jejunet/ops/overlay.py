@@ -30,16 +30,28 @@ def _bgr_lut() -> np.ndarray:
     return np.ascontiguousarray(voc_palette()[:, ::-1]).reshape(256, 1, 3)
 
 
+def _blend(image: np.ndarray, labels: np.ndarray, alpha: float) -> np.ndarray:
+    colours = cv2.LUT(cv2.merge([labels, labels, labels]), _bgr_lut())
+    return cv2.addWeighted(image, 1.0 - alpha, colours, alpha, 0.0)
+
+
 def overlay_labels(
     image: np.ndarray, labels: np.ndarray, alpha: float = 0.5, background: bool = False
 ) -> np.ndarray:
     """Blend each pixel's class colour onto the frame (background left as it is by default)."""
-    colours = cv2.LUT(cv2.merge([labels, labels, labels]), _bgr_lut())
-    blended = cv2.addWeighted(image, 1.0 - alpha, colours, alpha, 0.0)
     if background:
-        return blended
+        return _blend(image, labels, alpha)
     out = image.copy()
-    cv2.copyTo(blended, (labels != 0).view(np.uint8), out)
+    rows = np.flatnonzero(labels.any(axis=1))
+    if rows.size == 0:
+        return out
+    cols = np.flatnonzero(labels.any(axis=0))
+    box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # only where there is something to tint
+    sub_labels = np.ascontiguousarray(labels[box])
+    blended = _blend(np.ascontiguousarray(image[box]), sub_labels, alpha)
+    region = np.ascontiguousarray(out[box])
+    cv2.copyTo(blended, (sub_labels != 0).view(np.uint8), region)
+    out[box] = region
     return out
 
 
