@@ -40,6 +40,23 @@ def test_a_failing_worker_stops_the_run_naming_node_and_frame(bikes: Path) -> No
     assert "node 'slow'" in str(err.value) and "frame 5" in str(err.value)
 
 
+def test_a_failure_is_reported_while_another_instance_is_still_busy(bikes: Path) -> None:
+    import time
+
+    from tests.test_executor_ops import RELEASE
+
+    RELEASE.clear()
+    start = time.monotonic()
+    try:  # frame 2 hangs in one instance (up to 60 s); frame 3 fails in the other
+        with pytest.raises(NodeError) as err:
+            run_threaded(graph(_pipeline(bikes, 20, 2, hang_at=2, fail_at=3)), stall_timeout=30.0)
+        waited = time.monotonic() - start
+    finally:
+        RELEASE.set()
+    assert "node 'slow'" in str(err.value) and "frame 3" in str(err.value)
+    assert waited < 20  # not held until the hung frame returns (60 s)
+
+
 def test_workers_only_for_stateless_nodes_off_feedback_loops(bikes: Path) -> None:
     stateful = [
         source(bikes, 4),

@@ -239,7 +239,8 @@ def plan_pipeline(
             path, entry = resolve_model(node.params.model, base_dir=file.parent, download=False)
             macs = count_macs(path)
             fp32 = load_model(path, entry, 1, node.params.delegate).signature.input_dtype == "float32"
-            threads = node.params.num_threads * node.workers  # as compiled for Android: one interpreter
+            # as compiled for Android: one interpreter with workers × num_threads threads
+            threads = min(8, node.params.num_threads * node.workers)
             speed = thread_speedup(threads, device, speedup4)
             ms = macs / 1e9 * int8_ms_per_gmac_1t * (device.fp32_over_int8 if fp32 else 1.0) / speed
             detail = (

@@ -319,7 +319,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UserError("--mean and --std go together")
     sets = {}
     if args.video:
-        sets[f"{Path(args.video).name} ({args.frames} frames)"] = load_frames(args.video, args.frames)
+        frames = load_frames(args.video, args.frames)
+        sets[f"{Path(args.video).name} ({len(frames)} frames)"] = frames
     for folder in args.images:
         if not folder.is_dir():
             raise UserError(f"--images {folder}: not a folder")

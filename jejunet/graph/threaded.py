@@ -18,11 +18,12 @@ node is busy and which are starved; Ctrl-C stops every thread and aborts every n
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,13 @@ class _Eos:
 
 
 EOS = _Eos()
+
+
+class _NotReady:
+    """What `_take(block=False)` returns when an input has nothing yet."""
+
+
+NOT_READY = _NotReady()
 
 
 @dataclass
@@ -255,13 +263,18 @@ class ThreadedRun:
                             self.trace.drop(w.node_id, old.index, edge.settings.name)
                 self._flush(w)
 
-    def _take(self, w: Worker) -> list[Packet] | None:
-        """The next frame present on every input of `w` (frames missing somewhere are skipped)."""
+    def _take(self, w: Worker, block: bool = True) -> list[Packet] | None | _NotReady:
+        """The next frame present on every input of `w` (frames missing somewhere are skipped).
+
+        None at the end of the stream; NOT_READY instead of waiting when `block` is false.
+        """
         with self.lock:
             while True:
                 self._check_stop()
                 empty = next((e for e in w.in_edges if not e.items), None)
                 if empty is not None:
+                    if not block:
+                        return NOT_READY
                     w.set_state("starved", empty.settings.name)
                     w.cond.wait(WAIT_S)
                     continue
@@ -469,12 +482,36 @@ class ThreadedRun:
         def head_done() -> bool:
             return bool(inflight) and (not isinstance(inflight[0][1], Future) or inflight[0][1].done())
 
-        pool = ThreadPoolExecutor(width, thread_name_prefix=f"jejunet-{w.node_id}")
+        def failed() -> tuple[Packet, Future] | None:
+            """A frame in flight whose call raised: the run fails now, not when its turn comes."""
+            for first, result, _ in inflight:
+                if isinstance(result, Future) and result.done() and result.exception() is not None:
+                    return first, result
+            return None
+
+        jobs: queue.SimpleQueue[tuple[Operator, Packet, dict[str, Any], Future] | None] = queue.SimpleQueue()
+
+        def serve() -> None:
+            while (job := jobs.get()) is not None:
+                instance, first, kwargs, future = job
+                try:
+                    future.set_result(call(instance, first, kwargs))
+                except BaseException as exc:  # noqa: BLE001 - re-raised in frame order by the node
+                    future.set_exception(exc)
+
+        # daemon threads (not a ThreadPoolExecutor, whose threads the interpreter waits for at exit):
+        # an operator stuck in process() must not keep Ctrl-C from ending the program
+        threads = [
+            threading.Thread(target=serve, name=f"jejunet-{w.node_id}-{i + 1}", daemon=True)
+            for i in range(width)
+        ]
+        for thread in threads:
+            thread.start()
         eos = False
         try:
             while True:
                 with self.lock:
-                    while not head_done() and not (eos and not inflight):
+                    while not head_done() and not (eos and not inflight) and failed() is None:
                         self._check_stop()
                         ready = all(e.items for e in w.in_edges)
                         if not eos and ready and free and len(inflight) < limit:
@@ -486,6 +523,10 @@ class ThreadedRun:
                             w.set_state("starved", empty.settings.name if empty else "")
                         w.cond.wait(WAIT_S)
                     done = head_done()
+                    failure = failed()
+                if failure is not None:
+                    w.frame = failure[0].index
+                    failure[1].result()  # raises the operator's error, naming this frame
                 if done:
                     first, result, ran = inflight.popleft()
                     w.frame = first.index
@@ -495,10 +536,13 @@ class ThreadedRun:
                     continue
                 if eos:
                     break
-                packets = self._take(w)
+                packets = self._take(w, block=False)  # never wait here with finished frames to hand on
+                if packets is NOT_READY:
+                    continue
                 if packets is None:
                     eos = True
                     continue
+                assert isinstance(packets, list)
                 first = packets[0]
                 kwargs = {
                     edge.settings.input: packet.values.get(edge.settings.port, SKIPPED)
@@ -510,11 +554,16 @@ class ThreadedRun:
                     continue
                 with self.lock:
                     instance = free.pop()
-                future = pool.submit(call, instance, first, kwargs)
+                future: Future = Future()
                 future.add_done_callback(wake)
+                jobs.put((instance, first, kwargs, future))
                 inflight.append((first, future, True))
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # on an error or a stop, do not wait for the other frames in flight: the run is ending
+            for _ in threads:
+                jobs.put(None)
+        for thread in threads:
+            thread.join()
         self._emit(w, EOS)
 
     def _finished(self, w: Worker, first: Packet, outputs: dict[str, Any], ran: bool) -> None:
@@ -570,16 +619,15 @@ class ThreadedRun:
 
     def run(self, progress: Progress | None, progress_interval: float) -> RunReport:
         compiled, ops, report = self.compiled, self.ops, self.report
-        opened: list[str] = []
+        opened: list[Operator] = []  # every instance opened and not closed yet
         current = self.source
         start = time.perf_counter()
         try:
             for nid in compiled.order:
                 current = nid
-                ops[nid].open(self.ctx)
-                opened.append(nid)
-                for extra in self.extra_ops.get(nid, []):
-                    extra.open(self.ctx)
+                for op in (ops[nid], *self.extra_ops.get(nid, [])):
+                    op.open(self.ctx)
+                    opened.append(op)
             self.last_progress = time.perf_counter()
             for nid, w in self.workers.items():
                 body = self._run_source if nid == self.source else self._run_node
@@ -607,20 +655,18 @@ class ThreadedRun:
             end = time.perf_counter()
             for nid in compiled.order:
                 current = nid
-                ops[nid].close()
-                opened.remove(nid)
-                for extra in self.extra_ops.get(nid, []):
-                    extra.close()
+                for op in (ops[nid], *self.extra_ops.get(nid, [])):
+                    op.close()
+                    opened = [x for x in opened if x is not op]
         except BaseException as exc:
             with self.lock:
                 self._stop_locked()
             for w in self.workers.values():
                 if w.thread is not None and w.thread.is_alive():
                     w.thread.join(timeout=2.0)
-            for nid in opened:
-                for op in (ops[nid], *self.extra_ops.get(nid, [])):
-                    with contextlib.suppress(Exception):  # aborting must reach every node
-                        op.abort()
+            for op in opened:
+                with contextlib.suppress(Exception):  # aborting must reach every opened instance
+                    op.abort()
             if isinstance(exc, NodeError) or not isinstance(exc, Exception):
                 raise
             raise node_error(current, compiled.nodes[current].op.name, exc, None) from exc

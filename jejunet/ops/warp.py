@@ -13,7 +13,7 @@ for a scene cut (its `cut` output, connected to this node's `cut` input).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +34,7 @@ class WarpParams(Params):
     )
 
 
-@cache
+@lru_cache(maxsize=8)
 def _pixel_grid(h: int, w: int) -> np.ndarray:
     """(h, w, 2) float32: each pixel's own (x, y), read-only."""
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
@@ -139,7 +139,8 @@ class Warp(Operator):
         if probs is not None and probs is not SKIPPED:
             p = self.params
             same_scene = cut is None or cut is SKIPPED
-            if p.fuse > 0 and same_scene and isinstance(prev_probs, Probs) and isinstance(flow, np.ndarray):
+            movable = p.method == "hold" or isinstance(flow, np.ndarray)
+            if p.fuse > 0 and same_scene and movable and isinstance(prev_probs, Probs):
                 carried = prev_probs if p.method == "hold" else warp_probs(prev_probs, flow)
                 probs = fuse_probs(probs, carried, p.fuse)
             return {"labels": probs.argmax(), "probs": probs}
