@@ -100,6 +100,9 @@ def test_fuse_stops_at_a_scene_cut_and_on_the_first_frame() -> None:
     at_cut = op.process(FrameInfo(9, 0), probs=fresh, prev_probs=carried, flow=flow, cut=image)
     assert at_cut["probs"] is fresh  # the gate forced this keyframe for a cut: the old scene is gone
     assert op.process(FrameInfo(0, 0), probs=fresh, prev_probs=SKIPPED, flow=flow)["probs"] is fresh
+    held = Warp(WarpParams(method="hold", fuse=0.5), "warp")  # hold needs no flow, and still fuses
+    out = held.process(FrameInfo(9, 0), probs=fresh, prev_probs=carried, cut=SKIPPED)["probs"]
+    np.testing.assert_allclose(out.data, (fresh.data + carried.data) / 2, atol=1e-6)
 
 
 def test_gate_marks_cut_keyframes(bikes: Path) -> None:
