@@ -419,19 +419,40 @@ class ThreadedRun:
             self._emit(w, Packet(info.index, info, t0, produced))
         self._emit(w, EOS)
 
+    def _instances(self, nid: str) -> list[Operator]:
+        """The node's operator instances: one, or `workers` of them."""
+        return [self.ops[nid], *self.extra_ops.get(nid, [])]
+
+    @staticmethod
+    def _forward_inputs(w: Worker, packets: list[Packet]) -> dict[str, Any]:
+        """The node's inputs from its forward edges for one frame (SKIPPED where a port has none)."""
+        return {
+            edge.settings.input: packet.values.get(edge.settings.port, SKIPPED)
+            for edge, packet in zip(w.in_edges, packets, strict=True)
+            if not edge.synthetic
+        }
+
+    def _process(self, w: Worker, op: Operator, first: Packet, kwargs: dict[str, Any], lane: int = 0) -> Any:
+        """`op.process` on one frame, timed for the report and the trace (`lane`: the instance's row)."""
+        t0 = time.perf_counter()
+        outputs = op.process(first.info, **kwargs)
+        t1 = time.perf_counter()
+        if first.index >= self.warmup:
+            self.report.nodes[w.node_id].durations_s.append(t1 - t0)
+        if self.trace is not None:
+            self.trace.span(w.node_id, first.index, t0, t1, lane=lane)
+        return outputs
+
     def _run_node(self, w: Worker) -> None:
         op = w.op
-        durations = self.report.nodes[w.node_id].durations_s
         skipped_outputs = {port.name: SKIPPED for port in op.outputs}
         while True:
             packets = self._take(w)
             if packets is None:
                 break
+            assert isinstance(packets, list)
             first = packets[0]
-            kwargs: dict[str, Any] = {}
-            for edge, packet in zip(w.in_edges, packets, strict=True):
-                if not edge.synthetic:
-                    kwargs[edge.settings.input] = packet.values.get(edge.settings.port, SKIPPED)
+            kwargs = self._forward_inputs(w, packets)
             for input_name, slot, producer in w.feedback_in:
                 kwargs[input_name] = self._feedback(w, slot, producer)
             if any(v is SKIPPED for v in kwargs.values()) and not op.accepts_skipped:
@@ -439,25 +460,18 @@ class ThreadedRun:
             else:
                 w.set_state("running", str(first.index))
                 w.frame = first.index
-                t0 = time.perf_counter()
-                outputs = op.process(first.info, **kwargs)
-                t1 = time.perf_counter()
+                outputs = self._process(w, op, first, kwargs)
                 w.frame = None
-                if first.index >= self.warmup:
-                    durations.append(t1 - t0)
-                if self.trace is not None:
-                    self.trace.span(w.node_id, first.index, t0, t1)
                 ran = True
             self._finished(w, first, outputs, ran)
         self._emit(w, EOS)
 
     def _run_parallel(self, w: Worker) -> None:
         """A stateless node on several instances: frames taken in order, run at once, emitted in order."""
-        free = [w.op, *self.extra_ops[w.node_id]]
+        free = self._instances(w.node_id)
         lane = {id(op): i for i, op in enumerate(free)}  # which trace row an instance's spans go to
         width = len(free)
         limit = width + max(e.settings.size for e in w.in_edges)  # frames held, running or waiting
-        durations = self.report.nodes[w.node_id].durations_s
         skipped_outputs = {port.name: SKIPPED for port in w.op.outputs}
         inflight: deque[tuple[Packet, Future | dict[str, Any], bool]] = deque()
 
@@ -467,14 +481,7 @@ class ThreadedRun:
 
         def call(instance: Operator, first: Packet, kwargs: dict[str, Any]) -> dict[str, Any]:
             try:
-                t0 = time.perf_counter()
-                outputs = instance.process(first.info, **kwargs)
-                t1 = time.perf_counter()
-                if first.index >= self.warmup:
-                    durations.append(t1 - t0)
-                if self.trace is not None:
-                    self.trace.span(w.node_id, first.index, t0, t1, lane=lane[id(instance)])
-                return outputs
+                return self._process(w, instance, first, kwargs, lane[id(instance)])
             finally:
                 with self.lock:
                     free.append(instance)
@@ -544,11 +551,7 @@ class ThreadedRun:
                     continue
                 assert isinstance(packets, list)
                 first = packets[0]
-                kwargs = {
-                    edge.settings.input: packet.values.get(edge.settings.port, SKIPPED)
-                    for edge, packet in zip(w.in_edges, packets, strict=True)
-                    if not edge.synthetic
-                }
+                kwargs = self._forward_inputs(w, packets)
                 if any(v is SKIPPED for v in kwargs.values()) and not w.op.accepts_skipped:
                     inflight.append((first, skipped_outputs, False))
                     continue
@@ -625,7 +628,7 @@ class ThreadedRun:
         try:
             for nid in compiled.order:
                 current = nid
-                for op in (ops[nid], *self.extra_ops.get(nid, [])):
+                for op in self._instances(nid):
                     op.open(self.ctx)
                     opened.append(op)
             self.last_progress = time.perf_counter()
@@ -655,7 +658,7 @@ class ThreadedRun:
             end = time.perf_counter()
             for nid in compiled.order:
                 current = nid
-                for op in (ops[nid], *self.extra_ops.get(nid, [])):
+                for op in self._instances(nid):
                     op.close()
                     opened = [x for x in opened if x is not op]
         except BaseException as exc:
