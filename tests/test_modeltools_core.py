@@ -178,13 +178,14 @@ def test_import_records_the_seed_logit_grid() -> None:
 
 
 def test_noise_floor_shows_how_stable_the_seed_is() -> None:
-    from jejunet.modeltools.agreement import noise_floor, open_model
+    from jejunet.modeltools.agreement import noise_floor, open_model, predict
 
     seed = open_model("deeplabv3_mnv2_voc_256")
     frames = load_frames(VIDEO, 6)
     floor = noise_floor(seed, frames)
     assert 0.8 < floor < 1.0  # ±1/255 of input noise flips some labels of the 2018 uint8 model
     assert noise_floor(seed, frames) == floor  # seeded: the same dither every time
+    assert noise_floor(seed, frames, [predict(seed, f) for f in frames]) == floor  # labels given
 
 
 def test_compare_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -332,7 +332,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     rows = []
     for name, frames in sets.items():
         ref = [predict(reference, f) for f in frames]
-        row = {"set": name, "frames": len(frames), "reference_noise_floor": noise_floor(reference, frames)}
+        floor = noise_floor(reference, frames, ref)
+        row = {"set": name, "frames": len(frames), "reference_noise_floor": floor}
         row["agreement"] = {m: agreement([predict(model, f) for f in frames], ref)
                             for m, model in zip(args.models, models, strict=True)}  # fmt: skip
         rows.append(row)

@@ -203,9 +203,8 @@ def _check_workers(col: _Collector, nodes: dict[str, Node], graph: nx.MultiDiGra
         if node.workers == 1:
             continue
         loc = ("nodes", node.index, "workers")
-        feedback = [d for _, _, d in graph.in_edges(node.id, data=True) if d["previous"]] + [
-            d for _, _, d in graph.out_edges(node.id, data=True) if d["previous"]
-        ]
+        edges = [*graph.in_edges(node.id, data=True), *graph.out_edges(node.id, data=True)]
+        feedback = any(d["previous"] for _, _, d in edges)
         if not node.op.stateless:
             col.add(
                 loc,

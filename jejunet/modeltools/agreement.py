@@ -49,11 +49,20 @@ def agreement(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> float:
     return same / max(1, sum(x.size for x in a))
 
 
-def noise_floor(model: LoadedModel, frames: Sequence[np.ndarray], seed: int = 0) -> float:
+def noise_floor(
+    model: LoadedModel,
+    frames: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray] | None = None,
+    seed: int = 0,
+) -> float:
     """Agreement of a model with itself when its input changes by ±1 of 255 (dithered): how stable
-    its labels are, hence the most any other model can be expected to agree with it on these frames."""
+    its labels are, hence the most any other model can be expected to agree with it on these frames.
+
+    `labels`: the model's own labels of `frames`, when the caller has them already.
+    """
     rng = np.random.default_rng(seed)
-    return agreement([predict(model, f) for f in frames], [predict(model, f, rng) for f in frames])
+    clean = labels if labels is not None else [predict(model, f) for f in frames]
+    return agreement(clean, [predict(model, f, rng) for f in frames])
 
 
 @dataclass

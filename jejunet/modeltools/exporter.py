@@ -47,10 +47,11 @@ def resolve_grid(folder: ModelFolder, precision: str, output: str, grid: ArgmaxG
 
     `auto` uses it for float label exports of a folder that records one; int8 has its own grid.
     """
+    applies = output == "labels" and precision != "int8"
+    if grid == "seed" and not applies:
+        raise UserError("--argmax-grid seed applies to fp32/fp16 exports with --output labels")
     recorded = folder.info.get("logits_grid")
-    if grid == "float" or output != "labels" or precision == "int8":
-        if grid == "seed" and (output != "labels" or precision == "int8"):
-            raise UserError("--argmax-grid seed applies to fp32/fp16 exports with --output labels")
+    if grid == "float" or not applies:
         return None
     if recorded is None:
         if grid == "seed":

@@ -120,8 +120,8 @@ def import_seed(path: Path, as_trained: bool = False) -> ModelFolder:
     logits_grid: dict[str, float] | None = None
     for op, conv in zip(ops, plan, strict=True):
         _check(op, conv)
-        rng = op.outputs[0].quant_range
         out = op.outputs[0]
+        rng = out.quant_range
         if conv.name == "logits" and out.scale is not None and out.zero_point is not None:
             limits = np.iinfo(out.dtype)
             logits_grid = {

@@ -89,7 +89,7 @@ def run_sweep(config: SweepConfig, csv_path: Path, png_path: Path | None = None)
     truths = [d[2] for d in data]
     reference = open_model(config.reference)
     ref_labels = [predict(reference, f) for f in frames + photos]
-    floor = noise_floor(reference, frames + photos)
+    floor = noise_floor(reference, frames + photos, ref_labels)
     print(f"reference noise floor: {floor * 100:.2f} % (agreement with itself, input dithered by ±1/255)")
     rows: list[SweepRow] = []
     for aspect in config.aspects:
