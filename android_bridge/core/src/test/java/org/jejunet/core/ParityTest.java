@@ -212,10 +212,12 @@ class ParityTest {
         @Override
         public Compare check(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
                 throws Exception {
-            Object out = op.process(new FrameInfo(f, f / 25.0), inputs(fx, node, now, before)).get("image");
-            boolean javaKey = out != Skipped.SKIPPED;
+            Map<String, Object> out = op.process(new FrameInfo(f, f / 25.0), inputs(fx, node, now, before));
+            boolean javaKey = out.get("image") != Skipped.SKIPPED;
             boolean hostKey = now.containsKey(node + ".image");
             assertEquals(hostKey, javaKey, "keyframe decision on frame " + f + " (java reason " + op.lastReason() + ")");
+            boolean javaCut = out.get("cut") != Skipped.SKIPPED;
+            assertEquals(now.containsKey(node + ".cut"), javaCut, "scene-cut mark on frame " + f);
             return new Compare(1, javaKey == hostKey ? 1 : 0, 0);
         }
     }
