@@ -7,8 +7,8 @@ DIR holds the per-frame pipeline's label PNGs (`jejunet graph run … --labels-d
 frame t and gap k (windows across a cut left out), the reference's own labels of frame t−k are
 carried to t by the optical flow of every step between (labels warped nearest, as the warp node
 does, at 256×256) and compared with the reference's labels of t, beside holding them unchanged.
-Pixel agreement over all pixels and over moving pixels (flow to the previous frame above 1 px, as
-`jejunet eval --video` defines them). If the reference flickers, neither can agree with it, and the
+Pixel agreement over all pixels and over moving pixels (the motion masks of `jejunet eval --video`:
+flow to the previous frame above 1 px). If the reference flickers, neither can agree with it, and the
 difference between warp and hold here bounds what a keyframe pipeline's warp can show.
 """
 
@@ -20,16 +20,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from jejunet.eval.temporal import MOTION_PX, clip_frames
+from jejunet.eval.temporal import clip_frames, motion_masks
 from jejunet.media.palette import read_label_png
+from jejunet.ops.optical_flow import PRESETS, grey
 from jejunet.ops.warp import warp_labels
 
 SIZE = 256
-PRESETS = {
-    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-}
 
 
 def main() -> None:
@@ -44,10 +40,9 @@ def main() -> None:
     cuts = {int(c) for c in args.cuts.split(",") if c.strip()}
     files = sorted(args.reference.glob("*.png"))
     labels = [read_label_png(f) for f in files]
-    greys = [
-        cv2.cvtColor(cv2.resize(f, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2GRAY)
-        for f in clip_frames(args.video)
-    ][: len(labels)]
+    frames = list(clip_frames(args.video))[: len(labels)]
+    greys = [grey(cv2.resize(f, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR), None) for f in frames]
+    moving_at = motion_masks(args.video)  # the moving pixels as `jejunet eval --video` defines them
     dis = cv2.DISOpticalFlow_create(PRESETS[args.preset])
     flows = [None] + [dis.calc(greys[t], greys[t - 1], None) for t in range(1, len(greys))]
     h, w = labels[0].shape
@@ -61,8 +56,7 @@ def main() -> None:
                 carried = warp_labels(carried, flows[step])
             warped = cv2.resize(carried, (w, h), interpolation=cv2.INTER_NEAREST)
             held, ref = labels[t - gap], labels[t]
-            motion = np.hypot(flows[t][..., 0] * (w / SIZE), flows[t][..., 1] * (h / SIZE)) > MOTION_PX
-            moving = cv2.resize(motion.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+            moving = cv2.resize(moving_at[t].astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
             for name, mask in (("all", np.ones_like(moving)), ("moving", moving)):
                 counts[name] += (mask.sum(), (warped == ref)[mask].sum(), (held == ref)[mask].sum())
         for name, (n, warp_same, hold_same) in counts.items():
