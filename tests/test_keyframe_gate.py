@@ -18,17 +18,18 @@ from jejunet.ops.keyframe_gate import (
     decide,
     grey_thumbnail,
     histogram_distance,
+    object_cells,
 )
 from jejunet.ops.resize import resize_image
 
 BIKES_CUTS = [30, 76, 137, 187, 242]  # ../shared/media/README.md
 
 
-def run_gate(frames: list[np.ndarray], **params) -> KeyframeGate:
+def run_gate(frames: list[np.ndarray], labels: list | None = None, **params) -> KeyframeGate:
     gate = KeyframeGate(KeyframeGateParams(**params), "gate")
     gate.open(RunContext())
     for i, frame in enumerate(frames):
-        out = gate.process(FrameInfo(i, i / 25), frame)
+        out = gate.process(FrameInfo(i, i / 25), frame, labels[i] if labels else None)
         assert (out["image"] is SKIPPED) == (i not in gate.reasons)
     return gate
 
@@ -127,3 +128,66 @@ def test_features_are_integer_and_deterministic() -> None:
     hist = colour_histograms(img)
     assert hist.shape == (4, 512) and hist.sum() == 50 * 65
     assert histogram_distance(hist, hist) == 0.0
+
+
+def moving_square(n: int, x0: int, step: int, background: int = 90) -> list[np.ndarray]:
+    """A bright 16×16 square moving right by `step` pixels a frame over a flat 64×64 frame."""
+    frames = []
+    for i in range(n):
+        frame = np.full((64, 64, 3), background, np.uint8)
+        frame[24:40, x0 + step * i : x0 + step * i + 16] = 230
+        frames.append(frame)
+    return frames
+
+
+def square_labels(frames: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.where(f[..., 0] > 200, 15, 0).astype(np.uint8) for f in frames]
+
+
+def test_object_cells_mark_labelled_cells_and_their_neighbours() -> None:
+    labels = np.zeros((256, 256), np.uint8)
+    labels[100:110, 200] = 15  # rows 100-109 → cells 12-13, column 200 → cell 25
+    cells = object_cells(labels, 32)
+    assert cells.dtype == bool and cells.shape == (32, 32)
+    assert np.argwhere(cells).tolist() == [[y, x] for y in range(11, 15) for x in range(24, 27)]
+    odd = np.zeros((100, 70), np.uint8)  # sizes that do not divide: the general path
+    odd[0, 0] = 1
+    assert np.argwhere(object_cells(odd, 8)).tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert not object_cells(np.zeros((256, 256), np.uint8), 32).any()
+
+
+def test_object_motion_counts_only_where_the_labels_show_objects() -> None:
+    """A moving object forces keyframes; the same change where nothing is labelled does not."""
+    frames = moving_square(12, 4, 3)
+    params = dict(object_motion_threshold=3.0, motion_threshold=None, scene_cut=False, max_gap=100)
+    gate = run_gate(frames, square_labels(frames), **params)
+    assert set(gate.reasons.values()) == {"first", "object_motion"} and len(gate.reasons) >= 3
+    empty = [np.zeros((64, 64), np.uint8)] * len(frames)
+    assert run_gate(frames, empty, **params).reasons == {0: "first"}
+
+
+def test_object_motion_uses_the_latest_labels_it_was_given() -> None:
+    """Labels fed back from the network arrive on keyframes only (SKIPPED between): the gate keeps them."""
+    frames = moving_square(12, 4, 3)
+    labels = [lbl if i == 0 else SKIPPED for i, lbl in enumerate(square_labels(frames))]
+    params = dict(object_motion_threshold=3.0, motion_threshold=None, scene_cut=False, max_gap=100)
+    assert len(run_gate(frames, labels, **params).reasons) >= 3
+    assert run_gate(frames, [SKIPPED] * len(frames), **params).reasons == {0: "first"}
+
+
+def test_object_motion_needs_the_labels_input(tmp_path: Path) -> None:
+    from jejunet.errors import PipelineError
+    from jejunet.graph.compiler import compile_file
+
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        "version: 1\nname: p\nnodes:\n"
+        "  - {id: source, op: decode, params: {source: x.mp4}}\n"
+        "  - id: gate\n    op: keyframe_gate\n    inputs: {image: source.image}\n"
+        "    params: {object_motion_threshold: 5}\n"
+    )
+    with pytest.raises(PipelineError) as err:
+        compile_file(pipeline)
+    message = str(err.value)
+    assert "p.yaml:8:" in message and "node 'gate'" in message and "object_motion_threshold" in message
+    assert "connect 'labels'" in message

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: bumped whenever the Java runtime gains or loses an operator or a parameter value
-CAPABILITIES_VERSION = 1
+CAPABILITIES_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ CAPABILITIES: dict[str, OpCapability] = {
             for name in (
                 "interval",
                 "motion_threshold",
+                "object_motion_threshold",
                 "scene_cut",
                 "cut_threshold",
                 "target_fps",

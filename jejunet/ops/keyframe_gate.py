@@ -2,7 +2,9 @@
 
 Policies combine: the first frame and hard scene cuts always force a keyframe; `max_gap` bounds
 the distance between keyframes; `interval` takes every K-th frame; `motion` takes a frame once it
-differs enough from the last keyframe; `target_fps` (budget) runs the network whenever the time
+differs enough from the last keyframe; `object_motion` takes it once the frame has changed enough
+where the previous frame's labels show objects (a pan over an empty street costs no keyframe, a
+moving rider does); `target_fps` (budget) runs the network whenever the time
 budget allows and defers interval/motion keyframes when it does not.
 
 The features are integer arithmetic on the frame (grey thumbnail, colour histograms) so that the
@@ -12,20 +14,23 @@ Android runtime can reproduce every decision exactly.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from pydantic import Field
 
-from jejunet.kinds import FRAME
-from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext
+from jejunet.kinds import FRAME, LABELS, UNKNOWN, Shape
+from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
 from jejunet.ops.registry import register
 
 HIST_SHIFT = 5  # 8 levels per channel → 512 colour bins
 HIST_GRID = 2  # histograms of the 2×2 quarters of the frame
 HIST_STEP = 2  # on every second pixel of every second row
+NEIGHBOURS = np.ones((3, 3), np.uint8)  # an object cell's neighbours count as object cells
 
 
 class KeyframeGateParams(Params):
@@ -35,6 +40,13 @@ class KeyframeGateParams(Params):
         ge=0,
         description="mean absolute grey difference (0–255) of a thumbnail against the last "
         "keyframe's that forces a keyframe (None: off)",
+    )
+    object_motion_threshold: float | None = Field(
+        None,
+        ge=0,
+        description="grey difference against the last keyframe's thumbnail, summed over the cells "
+        "where the latest labels show an object (or next to one) and divided by all cells, that "
+        "forces a keyframe (None: off; needs the 'labels' input)",
     )
     scene_cut: bool = Field(True, description="a hard cut always forces a keyframe")
     cut_threshold: float = Field(
@@ -104,18 +116,45 @@ def motion_score(thumb: np.ndarray, key_thumb: np.ndarray) -> float:
     return float(np.abs(thumb - key_thumb).mean())
 
 
+def object_cells(labels: np.ndarray, size: int) -> np.ndarray:
+    """size×size bool: thumbnail cells holding a non-zero label, and their eight neighbours."""
+    h, w = labels.shape[:2]
+    if h % size == 0 and w % size == 0:  # the usual case (the network's size): reshape, 3× faster
+        cells = labels.reshape(size, h // size, w).max(axis=1).reshape(size, size, w // size).max(axis=2)
+    else:
+        ys = (np.arange(size) * h) // size
+        xs = (np.arange(size) * w) // size
+        cells = np.maximum.reduceat(np.maximum.reduceat(labels, ys, axis=0), xs, axis=1)
+    grown = cv2.dilate((cells > 0).view(np.uint8), NEIGHBOURS, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return grown.view(bool)
+
+
+def object_motion_score(thumb: np.ndarray, key_thumb: np.ndarray, objects: np.ndarray) -> float:
+    """Absolute grey difference summed over the object cells, divided by all cells (0–255)."""
+    return float(np.abs(thumb - key_thumb)[objects].sum() / thumb.size)
+
+
 @dataclass
 class GateState:
     index: int = -1
     last_key: int = -1
     key_thumb: np.ndarray | None = None
     prev_hist: np.ndarray | None = None
+    objects: np.ndarray | None = None
 
 
 def decide(
-    p: KeyframeGateParams, state: GateState, thumb: np.ndarray, hist: np.ndarray, budget_ok: bool | None
+    p: KeyframeGateParams,
+    state: GateState,
+    thumb: np.ndarray,
+    hist: np.ndarray,
+    budget_ok: bool | None,
+    objects: np.ndarray | None = None,
 ) -> str | None:
-    """The reason this frame is a keyframe, or None. Pure: the caller updates the state."""
+    """The reason this frame is a keyframe, or None. Pure: the caller updates the state.
+
+    `objects`: the cells `object_cells` found in the previous frame's labels (None: no labels).
+    """
     if state.key_thumb is None:
         return "first"
     if (
@@ -133,6 +172,12 @@ def decide(
         return "interval"
     if p.motion_threshold is not None and motion_score(thumb, state.key_thumb) > p.motion_threshold:
         return "motion"
+    if (
+        p.object_motion_threshold is not None
+        and objects is not None
+        and object_motion_score(thumb, state.key_thumb, objects) > p.object_motion_threshold
+    ):
+        return "object_motion"
     if budget_ok:
         return "budget"
     return None
@@ -172,11 +217,30 @@ class KeyframeGate(Operator):
     name = "keyframe_gate"
     summary = "Pass keyframes on (interval, motion, scene cut, budget, max gap); mark the rest SKIPPED."
     Params = KeyframeGateParams
-    inputs = (Port("image", FRAME, "frame at the working size (e.g. the network's input)"),)
+    inputs = (
+        Port("image", FRAME, "frame at the working size (e.g. the network's input)"),
+        Port("labels", LABELS, "the network's labels (feedback edge), for object motion", optional=True),
+    )
     outputs = (
         Port("image", FRAME, "the frame on keyframes, SKIPPED on the others"),
         Port("cut", FRAME, "the frame on keyframes forced by a scene cut, SKIPPED on the others"),
     )
+
+    accepts_skipped = True  # the labels feedback carries SKIPPED on the first frame
+
+    @classmethod
+    def check(
+        cls, params: KeyframeGateParams, inputs: Mapping[str, Shape], base_dir: Path | None = None
+    ) -> ShapeCheck:
+        result = ShapeCheck()
+        if params.object_motion_threshold is not None and "labels" not in inputs:
+            result.problem(
+                "object_motion_threshold",
+                "connect 'labels' to the network's labels, e.g. {from: segment.labels, previous: true}",
+            )
+        shape = inputs.get("image", UNKNOWN)
+        result.outputs.update(image=shape, cut=shape)
+        return result
 
     def open(self, ctx: RunContext) -> None:
         self.state = GateState()
@@ -184,13 +248,15 @@ class KeyframeGate(Operator):
         self.reasons: dict[int, str] = {}
         self.cuts: list[int] = []
 
-    def process(self, info: FrameInfo, image: np.ndarray) -> dict[str, Any]:
+    def process(self, info: FrameInfo, image: np.ndarray, labels: Any = None) -> dict[str, Any]:
         p, state = self.params, self.state
         state.index += 1
         thumb = grey_thumbnail(image, p.thumb_size)
         hist = colour_histograms(image)
         budget_ok = self.budget.allows() if self.budget else None
-        reason = decide(p, state, thumb, hist, budget_ok)
+        if p.object_motion_threshold is not None and labels is not None and labels is not SKIPPED:
+            state.objects = object_cells(labels, p.thumb_size)  # the latest labels seen
+        reason = decide(p, state, thumb, hist, budget_ok, state.objects)
         state.prev_hist = hist
         if self.budget:
             self.budget.record(reason is not None)

@@ -13,6 +13,7 @@ public final class KeyframeGate {
     public static final class Params {
         public Integer interval;
         public Double motionThreshold = 8.0;
+        public Double objectMotionThreshold;
         public boolean sceneCut = true;
         public double cutThreshold = 0.3;
         public Double targetFps;
@@ -26,6 +27,7 @@ public final class KeyframeGate {
         int lastKey = -1;
         int[] keyThumb;
         long[][] prevHist;
+        boolean[] objects;
     }
 
     private KeyframeGate() {
@@ -134,6 +136,59 @@ public final class KeyframeGate {
         return (double) sum / thumb.length;
     }
 
+    /** size×size: thumbnail cells holding a non-zero label, and their eight neighbours (the host's object_cells). */
+    public static boolean[] objectCells(LabelMap labels, int size) {
+        boolean[] cells = new boolean[size * size];
+        for (int i = 0; i < size; i++) {
+            int y0 = (int) ((long) i * labels.height / size);
+            // an empty block (labels smaller than the thumbnail) takes its first row, as numpy's reduceat does
+            int y1 = Math.max((int) ((long) (i + 1) * labels.height / size), y0 + 1);
+            for (int j = 0; j < size; j++) {
+                int x0 = (int) ((long) j * labels.width / size);
+                int x1 = Math.max((int) ((long) (j + 1) * labels.width / size), x0 + 1);
+                cells[i * size + j] = anyLabel(labels, y0, y1, x0, x1);
+            }
+        }
+        boolean[] grown = new boolean[size * size];
+        for (int i = 0; i < size; i++) {
+            for (int j = 0; j < size; j++) {
+                for (int dy = -1; dy <= 1 && !grown[i * size + j]; dy++) {
+                    for (int dx = -1; dx <= 1; dx++) {
+                        int y = i + dy;
+                        int x = j + dx;
+                        if (y >= 0 && y < size && x >= 0 && x < size && cells[y * size + x]) {
+                            grown[i * size + j] = true;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        return grown;
+    }
+
+    private static boolean anyLabel(LabelMap labels, int y0, int y1, int x0, int x1) {
+        for (int y = y0; y < y1; y++) {
+            for (int x = x0; x < x1; x++) {
+                if (labels.labels[y * labels.width + x] != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Absolute grey difference summed over the object cells, divided by all cells (0–255). */
+    public static double objectMotionScore(int[] thumb, int[] keyThumb, boolean[] objects) {
+        long sum = 0;
+        for (int i = 0; i < thumb.length; i++) {
+            if (objects[i]) {
+                sum += Math.abs(thumb[i] - keyThumb[i]);
+            }
+        }
+        return (double) sum / thumb.length;
+    }
+
     /** The reason this frame is a keyframe, or null; `budgetOk` null when there is no budget. */
     public static String decide(Params p, State s, int[] thumb, long[][] hist, Boolean budgetOk) {
         if (s.keyThumb == null) {
@@ -154,6 +209,10 @@ public final class KeyframeGate {
         }
         if (p.motionThreshold != null && motionScore(thumb, s.keyThumb) > p.motionThreshold) {
             return "motion";
+        }
+        if (p.objectMotionThreshold != null && s.objects != null
+                && objectMotionScore(thumb, s.keyThumb, s.objects) > p.objectMotionThreshold) {
+            return "object_motion";
         }
         if (budgetOk != null) {
             return "budget";

@@ -17,6 +17,8 @@ public final class KeyframeGateOp extends Operator {
         JSONObject p = node.params;
         params.interval = p.isNull("interval") ? null : Integer.valueOf(p.getInt("interval"));
         params.motionThreshold = p.isNull("motion_threshold") ? null : Double.valueOf(p.getDouble("motion_threshold"));
+        params.objectMotionThreshold = p.isNull("object_motion_threshold") ? null
+                : Double.valueOf(p.getDouble("object_motion_threshold"));
         params.sceneCut = p.getBoolean("scene_cut");
         params.cutThreshold = p.getDouble("cut_threshold");
         params.targetFps = p.isNull("target_fps") ? null : Double.valueOf(p.getDouble("target_fps"));
@@ -25,10 +27,20 @@ public final class KeyframeGateOp extends Operator {
         budget = params.targetFps == null ? null : new Budget(params.targetFps);
     }
 
+    /** The labels input (a feedback edge) carries SKIPPED on the first frame and between keyframes. */
+    @Override
+    public boolean acceptsSkipped() {
+        return true;
+    }
+
     @Override
     public Map<String, Object> process(FrameInfo info, Map<String, Object> inputs) {
         Image image = (Image) inputs.get("image");
         state.index++;
+        Object labels = inputs.get("labels");
+        if (params.objectMotionThreshold != null && labels instanceof LabelMap) {
+            state.objects = KeyframeGate.objectCells((LabelMap) labels, params.thumbSize);  // the latest labels seen
+        }
         int[] thumb = KeyframeGate.greyThumbnail(image, params.thumbSize);
         long[][] hist = KeyframeGate.colourHistograms(image);
         Boolean budgetOk = budget == null ? null : Boolean.valueOf(budget.allows());
@@ -51,7 +63,7 @@ public final class KeyframeGateOp extends Operator {
         return out;
     }
 
-    /** Why the last frame was a keyframe ("first", "cut", "max_gap", "interval", "motion", "budget"), or null. */
+    /** Why the last frame was a keyframe ("first", "cut", "max_gap", "interval", "motion", "object_motion", "budget"), or null. */
     public String lastReason() {
         return lastReason;
     }
