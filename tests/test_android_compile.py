@@ -89,6 +89,19 @@ def test_keyframe_pipeline_compiles_into_a_verified_bundle(cli, tmp_path, deepla
     assert warp["inputs"]["prev_labels"] == {"from": "warp.labels", "previous": True}
     assert (out / segment["model"]["labels_file"]).read_text().splitlines()[15] == "person"
     assert "path" not in next(n for n in graph["nodes"] if n["id"] == "sink")["params"]
+    gate = next(n for n in graph["nodes"] if n["id"] == "gate")
+    assert gate["inputs"]["labels"] == {"from": "segment.labels", "previous": True}
+    assert gate["params"]["object_motion_threshold"] == 6.0
+    assert graph["capabilities_version"] == 2
+
+
+def test_workers_become_threads_of_the_phones_one_interpreter(cli, tmp_path, deeplab_model):
+    out = tmp_path / "bundle"
+    result = cli(
+        "graph", "compile", PIPELINES / "deeplab_per_frame.yaml", "--target", "android", "--out", out
+    )
+    assert result.code == 0, result.err
+    segment = next(n for n in json.loads((out / "graph.json").read_text())["nodes"] if n["id"] == "segment")
     # `workers: 2` × 1 thread on the host: the phone runs one interpreter per node, with 2 threads
     assert segment["params"]["num_threads"] == 2
     assert "workers 2 × 1 thread(s) on the host → one interpreter with 2 threads" in result.out

@@ -104,6 +104,8 @@ def test_sweep_writes_table_and_chart(cli, tmp_path: Path, bikes: Path) -> None:
         "gate.interval=4",
         "--grid",
         "gate.motion_threshold=null",
+        "--grid",
+        "gate.object_motion_threshold=null",
         "--rounds",
         "1",
         "--out",
@@ -116,7 +118,7 @@ def test_sweep_writes_table_and_chart(cli, tmp_path: Path, bikes: Path) -> None:
         "per-frame",
         "hold (pipeline gate)",
         "warp (pipeline gate)",
-        "gate.interval=4, gate.motion_threshold=null",
+        "gate.interval=4, gate.motion_threshold=null, gate.object_motion_threshold=null",
     ]
     per_frame = rows[0]
     assert per_frame["keyframes"] == "16" and float(per_frame["pixel_agreement"]) == 1.0
@@ -126,6 +128,7 @@ def test_sweep_writes_table_and_chart(cli, tmp_path: Path, bikes: Path) -> None:
     assert json.loads((out / "sweep.json").read_text())[3]["sets"] == [
         "gate.interval=4",
         "gate.motion_threshold=null",
+        "gate.object_motion_threshold=null",
     ]
 
 
