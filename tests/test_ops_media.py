@@ -41,6 +41,44 @@ def test_decode_whole_clip(bikes: Path) -> None:
     assert len(frames) == 250
 
 
+def bt601(frame: av.VideoFrame) -> np.ndarray:
+    """The BT.601 limited-range formula in floating point, chroma repeated (the reference)."""
+    h, w = frame.height, frame.width
+    planes = frame.to_ndarray().astype(float)
+    y = planes[:h] - 16
+    u, v = (
+        np.repeat(np.repeat(p.reshape(h // 2, w // 2), 2, 0), 2, 1) - 128
+        for p in np.split(planes[h:].ravel(), 2)
+    )
+    r, g, b = (
+        1.164383 * y + 1.596027 * v,
+        1.164383 * y - 0.391762 * u - 0.812968 * v,
+        1.164383 * y + 2.017232 * u,
+    )
+    return np.clip(np.stack([b, g, r], axis=-1), 0, 255)
+
+
+def test_decode_converts_bt601_more_exactly_than_swscale(bikes: Path) -> None:
+    from jejunet.ops.decode import to_bgr
+
+    with av.open(str(bikes)) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i in (0, 100, 200):
+                exact = bt601(frame)
+                ours = to_bgr(frame)
+                assert ours.dtype == np.uint8 and ours.shape == (272, 640, 3)
+                assert np.abs(ours - exact).mean() < 0.4
+                assert np.abs(frame.to_ndarray(format="bgr24") - exact).mean() > 0.8  # swscale's, for scale
+
+
+def test_decode_falls_back_to_swscale_for_other_formats() -> None:
+    from jejunet.ops.decode import to_bgr
+
+    rgb = np.random.default_rng(0).integers(0, 256, (33, 47, 3), dtype=np.uint8)  # odd sizes
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv444p")
+    assert np.array_equal(to_bgr(frame), frame.to_ndarray(format="bgr24"))
+
+
 def test_decode_image_folder_and_glob(voc_dir: Path) -> None:
     folder, _ = _decode(source=str(voc_dir / "JPEGImages"))
     globbed, _ = _decode(source=str(voc_dir / "JPEGImages" / "*.jpg"))
