@@ -215,7 +215,7 @@ class Budget:
 @register
 class KeyframeGate(Operator):
     name = "keyframe_gate"
-    summary = "Pass keyframes on (interval, motion, scene cut, budget, max gap); mark the rest SKIPPED."
+    summary = "Pass keyframes on (interval, motion, object motion, cut, budget, max gap); SKIPPED otherwise."
     Params = KeyframeGateParams
     inputs = (
         Port("image", FRAME, "frame at the working size (e.g. the network's input)"),
