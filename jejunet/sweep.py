@@ -25,6 +25,8 @@ from jejunet.graph.scheduler import run_graph
 from jejunet.media.atomic import write_bytes_atomic
 from jejunet.ops.base import RunContext
 
+AS_WRITTEN = "warp (pipeline gate)"  # the case that runs the pipeline as its file says
+
 
 @dataclass
 class Case:
@@ -62,7 +64,7 @@ def plan_cases(pipeline: Path, grid: list[str], cases: list[str]) -> list[Case]:
             "per-frame",
         ),
         Case("hold (pipeline gate)", [f"{warp}.method=hold"], "hold"),
-        Case("warp (pipeline gate)", [f"{warp}.method=flow"]),
+        Case(AS_WRITTEN, [f"{warp}.method=flow"]),
     ]
     for sets in parse_grid(grid) if grid else []:
         planned.append(Case(", ".join(sets), sets))
@@ -194,6 +196,20 @@ def write_table(planned: list[Case], out: Path) -> None:
     write_bytes_atomic(out / "sweep.csv", buffer.getvalue().encode())
 
 
+def chart_label(case: Case) -> str:
+    """A case's name for the chart: settings without their node, switched-off ones left out."""
+    if case.role != "case" or case.name == AS_WRITTEN:
+        return case.name
+    parts = []
+    for setting in case.sets:
+        key, _, value = setting.partition("=")
+        param = key.split(".", 1)[-1]
+        if value == "null":
+            continue
+        parts.append("hold" if param == "method" and value == "hold" else f"{param}={value}")
+    return ", ".join(parts) or case.name
+
+
 def write_chart(planned: list[Case], path: Path, title: str) -> None:
     """Throughput (× per-frame) against pixel agreement with per-frame output."""
     import matplotlib
@@ -202,7 +218,7 @@ def write_chart(planned: list[Case], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     timed = all(c.result.get("speedup") is not None for c in planned)
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    fig, ax = plt.subplots(figsize=(10, 6), dpi=110)
     styles = {"per-frame": ("black", "s"), "hold": ("tab:red", "x"), "case": ("tab:blue", "o")}
     for case in planned:
         colour, marker = styles[case.role]
@@ -210,12 +226,14 @@ def write_chart(planned: list[Case], path: Path, title: str) -> None:
             colour, marker = styles["hold"]
         r = case.result
         x = r["speedup"] if timed else 1.0 / max(r["keyframe_rate"], 1e-3)
-        ax.scatter(x, r["pixel_agreement"] * 100, c=colour, marker=marker, s=40)
+        as_written = case.name == AS_WRITTEN
+        ax.scatter(x, r["pixel_agreement"] * 100, c=colour, marker=marker, s=90 if as_written else 40)
         ax.annotate(
-            case.name,
+            chart_label(case),
             (x, r["pixel_agreement"] * 100),
-            fontsize=6,
-            xytext=(4, 2),
+            fontsize=8 if as_written else 7,
+            fontweight="bold" if as_written else "normal",
+            xytext=(5, 3),
             textcoords="offset points",
         )
     ax.set_xlabel(
