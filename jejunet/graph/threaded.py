@@ -111,6 +111,9 @@ class FeedbackSlot:
     history: dict[int, Any] = field(default_factory=dict)
     index: int = -1
     producer_done: bool = False
+    #: the consumer's output ports that are the producer's only forward inputs, when the producer
+    #: is not called on SKIPPED: SKIPPED on all of them means the producer's value is SKIPPED
+    skip_ports: tuple[str, ...] = ()
 
 
 class Worker:
@@ -127,6 +130,7 @@ class Worker:
         self.terminal = False
         self.network = False
         self.last_index = -1
+        self.last_outputs: dict[str, Any] = {}  # on frame `last_index`
         self.frame: int | None = None  # the frame inside the operator now
         self.unmatched = 0
         self.state = "starting"
@@ -198,7 +202,7 @@ class ThreadedRun:
             w.network = node.op.runs_network
             for input_name, spec in node.inputs.items():
                 if spec.previous:
-                    slot = FeedbackSlot(spec.port, nid)
+                    slot = FeedbackSlot(spec.port, nid, skip_ports=self._skip_ports(nid, spec.node))
                     workers[spec.node].feedback_out.append(slot)
                     w.feedback_in.append((input_name, slot, spec.node))
             if nid != self.source and not w.in_edges:  # driven by the source's frames only
@@ -213,6 +217,15 @@ class ThreadedRun:
         self.producer_of = {id(e): workers[e.settings.src] for ws in workers.values() for e in ws.in_edges}
         self.lossless = all(w.outlet.policy == "block" for w in workers.values())
         self.terminals = {nid for nid, w in workers.items() if w.terminal}
+
+    def _skip_ports(self, consumer: str, producer: str) -> tuple[str, ...]:
+        """`FeedbackSlot.skip_ports`: set when the producer is fed by the consumer alone."""
+        if self.compiled.nodes[producer].op.accepts_skipped:
+            return ()
+        inputs = self.compiled.nodes[producer].inputs.values()
+        if not inputs or any(e.previous or e.node != consumer for e in inputs):
+            return ()
+        return tuple(e.port for e in inputs)
 
     # --- queues (called with the lock held) ------------------------------------------------------
     def _check_stop(self) -> None:
@@ -301,6 +314,10 @@ class ThreadedRun:
         """The producer's value on the frame `w` handled last (its initial value before any)."""
         target = w.last_index
         if target < 0:
+            return SKIPPED
+        if slot.skip_ports and all(w.last_outputs.get(port) is SKIPPED for port in slot.skip_ports):
+            # e.g. a gate reading back the network's labels: on a frame the gate skipped the
+            # network did not run, so its value is known without waiting for its thread
             return SKIPPED
         with self.lock:
             if self.lossless:
@@ -571,7 +588,7 @@ class ThreadedRun:
 
     def _finished(self, w: Worker, first: Packet, outputs: dict[str, Any], ran: bool) -> None:
         """Book a frame a node is done with, then hand its outputs on."""
-        w.last_index = first.index
+        w.last_index, w.last_outputs = first.index, outputs
         with self.lock:
             for slot in w.feedback_out:
                 slot.history[first.index] = outputs.get(slot.port, SKIPPED)
