@@ -25,7 +25,7 @@ from jejunet.graph.scheduler import run_graph
 from jejunet.media.atomic import write_bytes_atomic
 from jejunet.ops.base import RunContext
 
-AS_WRITTEN = "warp (pipeline gate)"  # the case that runs the pipeline as its file says
+PIPELINE_GATE = "warp (pipeline gate)"  # the pipeline's own gate, warping: the shipped setting
 
 
 @dataclass
@@ -64,7 +64,7 @@ def plan_cases(pipeline: Path, grid: list[str], cases: list[str]) -> list[Case]:
             "per-frame",
         ),
         Case("hold (pipeline gate)", [f"{warp}.method=hold"], "hold"),
-        Case(AS_WRITTEN, [f"{warp}.method=flow"]),
+        Case(PIPELINE_GATE, [f"{warp}.method=flow"]),
     ]
     for sets in parse_grid(grid) if grid else []:
         planned.append(Case(", ".join(sets), sets))
@@ -197,16 +197,18 @@ def write_table(planned: list[Case], out: Path) -> None:
 
 
 def chart_label(case: Case) -> str:
-    """A case's name for the chart: settings without their node, switched-off ones left out."""
-    if case.role != "case" or case.name == AS_WRITTEN:
+    """A case's name for the chart: settings without their node and `_threshold`, null as `off`."""
+    if case.role != "case" or case.name == PIPELINE_GATE:
         return case.name
     parts = []
     for setting in case.sets:
         key, _, value = setting.partition("=")
-        param = key.split(".", 1)[-1]
-        if value == "null":
-            continue
-        parts.append("hold" if param == "method" and value == "hold" else f"{param}={value}")
+        param = key.split(".", 1)[-1].removesuffix("_threshold")
+        parts.append(
+            "hold"
+            if param == "method" and value == "hold"
+            else f"{param}={'off' if value == 'null' else value}"
+        )
     return ", ".join(parts) or case.name
 
 
@@ -226,7 +228,7 @@ def write_chart(planned: list[Case], path: Path, title: str) -> None:
             colour, marker = styles["hold"]
         r = case.result
         x = r["speedup"] if timed else 1.0 / max(r["keyframe_rate"], 1e-3)
-        as_written = case.name == AS_WRITTEN
+        as_written = case.name == PIPELINE_GATE  # drawn bold
         ax.scatter(x, r["pixel_agreement"] * 100, c=colour, marker=marker, s=90 if as_written else 40)
         ax.annotate(
             chart_label(case),

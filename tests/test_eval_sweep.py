@@ -186,9 +186,9 @@ def test_sweep_per_frame_baseline_ignores_the_budget(tmp_path: Path, bikes: Path
 
 
 def test_chart_labels_are_short() -> None:
-    from jejunet.sweep import AS_WRITTEN, Case, chart_label
+    from jejunet.sweep import PIPELINE_GATE, Case, chart_label
 
     case = Case("long name", ["gate.interval=10", "gate.motion_threshold=null", "warp.method=hold"])
-    assert chart_label(case) == "interval=10, hold"
-    assert chart_label(Case(AS_WRITTEN, ["warp.method=flow"])) == AS_WRITTEN
+    assert chart_label(case) == "interval=10, motion=off, hold"
+    assert chart_label(Case(PIPELINE_GATE, ["warp.method=flow"])) == PIPELINE_GATE
     assert chart_label(Case("per-frame", ["gate.interval=1"], role="per-frame")) == "per-frame"

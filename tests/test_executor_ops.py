@@ -125,6 +125,43 @@ class Blend(Operator):
         return {"image": ((image.astype(np.uint16) + prev) // 2).astype(np.uint8)}
 
 
+class FirstOnlyParams(Params):
+    release_at: int = 0
+
+
+#: set by xtest_first_only once it has handled frame `release_at`; xtest_wait waits for it
+GATE_PASSED = threading.Event()
+
+
+@register
+class FirstOnly(Operator):
+    """A gate that passes frame 0 only, reading back a feedback value it ignores."""
+
+    name = "xtest_first_only"
+    Params = FirstOnlyParams
+    inputs = (Port("image", FRAME), Port("prev", FRAME, "feedback", optional=True))
+    outputs = (Port("image", FRAME),)
+    accepts_skipped = True
+
+    def process(self, info: FrameInfo, image: np.ndarray, prev: Any = None) -> dict[str, Any]:
+        if info.index == self.params.release_at:
+            GATE_PASSED.set()
+        return {"image": image if info.index == 0 else SKIPPED}
+
+
+@register
+class Wait(Operator):
+    """A sink whose first call blocks until xtest_first_only has got far enough (at most 20 s)."""
+
+    name = "xtest_wait"
+    inputs = (Port("image", FRAME),)
+
+    def process(self, info: FrameInfo, image: np.ndarray) -> dict[str, Any]:
+        if not GATE_PASSED.wait(20):
+            raise RuntimeError("the gate never got there")
+        return {}
+
+
 def graph(nodes: list[dict[str, Any]], mode: str = "offline") -> CompiledGraph:
     """Compile a pipeline given as a list of node mappings."""
     return compile_data({"version": 1, "name": "test", "mode": mode, "nodes": nodes}, {}, None)

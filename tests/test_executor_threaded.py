@@ -105,3 +105,29 @@ def test_a_feedback_value_known_to_be_skipped_is_not_waited_for(deeplab_model: P
     slots = {(w.node_id, name): slot for w in run.workers.values() for name, slot, _ in w.feedback_in}
     assert slots[("gate", "labels")].skip_ports == ("image",)
     assert slots[("warp", "prev_labels")].skip_ports == ()
+
+
+def test_the_gate_runs_ahead_while_the_network_is_held_up(bikes: Path) -> None:
+    """The consumer of a feedback edge does not wait for a producer that cannot have run.
+
+    `net` runs on frame 0 only, and its output then waits in a one-place queue behind `wait`,
+    which holds on until `gate` has reached frame 15. `gate` reads `net`'s previous output: on
+    frames it skipped, `net` did not run, so that value is SKIPPED without asking `net`'s thread.
+    Waiting for it would deadlock (the stall report would end the run).
+    """
+    from tests.test_executor_ops import GATE_PASSED
+
+    GATE_PASSED.clear()
+    nodes = [
+        source(bikes, 20),
+        {
+            "id": "gate",
+            "op": "xtest_first_only",
+            "params": {"release_at": 15},
+            "inputs": {"image": "source.image", "prev": {"from": "net.image", "previous": True}},
+        },
+        {"id": "net", "op": "xtest_delay", "inputs": {"image": "gate.image"}},
+        {"id": "wait", "op": "xtest_wait", "inputs": {"image": {"from": "net.image", "queue": {"size": 1}}}},
+    ]
+    report = run_threaded(graph(nodes), stall_timeout=5.0)
+    assert report.frames == 20 and GATE_PASSED.is_set()

@@ -191,3 +191,37 @@ def test_object_motion_needs_the_labels_input(tmp_path: Path) -> None:
     message = str(err.value)
     assert "p.yaml:8:" in message and "node 'gate'" in message and "object_motion_threshold" in message
     assert "connect 'labels'" in message
+
+
+def test_object_motion_above_whole_frame_motion_is_refused(tmp_path: Path) -> None:
+    """The object score is a part of the whole-frame score: at or above its threshold it never fires."""
+    from jejunet.errors import PipelineError
+    from jejunet.graph.compiler import compile_file
+
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        "version: 1\nname: p\nnodes:\n"
+        "  - {id: source, op: decode, params: {source: x.mp4}}\n"
+        "  - {id: net, op: tflite_infer, inputs: {image: gate.image},\n"
+        "     params: {model: deeplabv3_mnv2_voc_256}}\n"
+        "  - id: gate\n    op: keyframe_gate\n"
+        "    inputs: {image: source.image, labels: {from: net.labels, previous: true}}\n"
+        "    params: {object_motion_threshold: 10}\n"
+    )
+    with pytest.raises(PipelineError, match=r"p.yaml:10:.*node 'gate'.*object_motion_threshold.*never fire"):
+        compile_file(pipeline)
+
+
+def test_a_skipped_image_passes_through_without_counting() -> None:
+    """Behind another gate the image can be SKIPPED: the gate is then as if not called."""
+    gate = KeyframeGate(KeyframeGateParams(interval=2, motion_threshold=None, scene_cut=False), "g2")
+    gate.open(RunContext())
+    frame = np.full((64, 64, 3), 90, np.uint8)
+    passed = []
+    for i in range(9):
+        image = frame if i % 2 == 0 else SKIPPED  # what a first gate with interval 2 hands on
+        out = gate.process(FrameInfo(i, i / 25), image, SKIPPED)
+        assert out["cut"] is SKIPPED
+        if out["image"] is not SKIPPED:
+            passed.append(i)
+    assert passed == [0, 4, 8]

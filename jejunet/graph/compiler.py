@@ -203,8 +203,11 @@ def _check_workers(col: _Collector, nodes: dict[str, Node], graph: nx.MultiDiGra
         if node.workers == 1:
             continue
         loc = ("nodes", node.index, "workers")
-        edges = [*graph.in_edges(node.id, data=True), *graph.out_edges(node.id, data=True)]
-        feedback = any(d["previous"] for _, _, d in edges)
+        edges = [
+            *graph.in_edges(node.id, keys=True, data=True),
+            *graph.out_edges(node.id, keys=True, data=True),
+        ]
+        feedback = [f"{u}.{d['port']} -> {v}.{k}" for u, v, k, d in edges if d["previous"]]
         if not node.op.stateless:
             col.add(
                 loc,
@@ -215,7 +218,8 @@ def _check_workers(col: _Collector, nodes: dict[str, Node], graph: nx.MultiDiGra
         elif feedback:
             col.add(
                 loc,
-                f"a node on a feedback edge runs as one instance (expected workers: 1, got {node.workers})",
+                f"a node on a feedback edge ({', '.join(feedback)}) runs as one instance "
+                f"(expected workers: 1, got {node.workers})",
                 "workers",
             )
 

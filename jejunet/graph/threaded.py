@@ -315,7 +315,11 @@ class ThreadedRun:
         target = w.last_index
         if target < 0:
             return SKIPPED
-        if slot.skip_ports and all(w.last_outputs.get(port) is SKIPPED for port in slot.skip_ports):
+        if (
+            self.lossless
+            and slot.skip_ports
+            and all(w.last_outputs.get(port) is SKIPPED for port in slot.skip_ports)
+        ):
             # e.g. a gate reading back the network's labels: on a frame the gate skipped the
             # network did not run, so its value is known without waiting for its thread
             return SKIPPED

@@ -226,7 +226,7 @@ class KeyframeGate(Operator):
         Port("cut", FRAME, "the frame on keyframes forced by a scene cut, SKIPPED on the others"),
     )
 
-    accepts_skipped = True  # the labels feedback carries SKIPPED on the first frame
+    accepts_skipped = True  # the labels feedback carries SKIPPED on the first frame and between keyframes
 
     @classmethod
     def check(
@@ -238,6 +238,14 @@ class KeyframeGate(Operator):
                 "object_motion_threshold",
                 "connect 'labels' to the network's labels, e.g. {from: segment.labels, previous: true}",
             )
+        obj, whole = params.object_motion_threshold, params.motion_threshold
+        if obj is not None and whole is not None and obj >= whole:
+            result.problem(
+                "object_motion_threshold",
+                f"object motion is a part of the whole frame's motion: at {obj:g} it can never fire "
+                f"before motion_threshold {whole:g} does (expected below {whole:g}, "
+                "or motion_threshold: null)",
+            )
         shape = inputs.get("image", UNKNOWN)
         result.outputs.update(image=shape, cut=shape)
         return result
@@ -248,7 +256,9 @@ class KeyframeGate(Operator):
         self.reasons: dict[int, str] = {}
         self.cuts: list[int] = []
 
-    def process(self, info: FrameInfo, image: np.ndarray, labels: Any = None) -> dict[str, Any]:
+    def process(self, info: FrameInfo, image: Any, labels: Any = None) -> dict[str, Any]:
+        if image is SKIPPED:  # e.g. behind another gate: as if not called (only labels may be SKIPPED)
+            return {"image": SKIPPED, "cut": SKIPPED}
         p, state = self.params, self.state
         state.index += 1
         thumb = grey_thumbnail(image, p.thumb_size)

@@ -27,18 +27,41 @@ class SchedulerTest {
                 .put("inputs", in).put("outputs", out);
     }
 
-    static Bundle gateGraph(int stride) throws Exception {
-        JSONObject gate = new JSONObject().put("interval", 3).put("motion_threshold", JSONObject.NULL)
+    static JSONObject everyKth(int k) throws Exception {
+        return new JSONObject().put("interval", k).put("motion_threshold", JSONObject.NULL)
                 .put("scene_cut", false).put("cut_threshold", 0.3).put("target_fps", JSONObject.NULL)
                 .put("max_gap", 30).put("thumb_size", 8);
+    }
+
+    static Bundle gateGraph(int stride) throws Exception {
         JSONArray nodes = new JSONArray()
                 .put(node("cam", "camera", new JSONObject().put("stride", stride)))
-                .put(node("gate", "keyframe_gate", gate, "image=cam.image"))
+                .put(node("gate", "keyframe_gate", everyKth(3), "image=cam.image"))
                 .put(node("show", "display", new JSONObject(), "image=gate.image"));
         JSONObject graph = new JSONObject().put("schema_version", 1).put("capabilities_version", 1)
                 .put("name", "t").put("mode", "realtime").put("nodes", nodes)
                 .put("order", new JSONArray().put("cam").put("gate").put("show"));
         return Bundle.parse(graph, new HashMap<String, byte[]>());
+    }
+
+    /** A gate behind a gate counts only the frames the first one passed (the host does the same). */
+    @Test
+    void aGateBehindAGateSeesOnlyPassedFrames() throws Exception {
+        JSONArray nodes = new JSONArray()
+                .put(node("cam", "camera", new JSONObject().put("stride", 1)))
+                .put(node("g1", "keyframe_gate", everyKth(2), "image=cam.image"))
+                .put(node("g2", "keyframe_gate", everyKth(2), "image=g1.image"))
+                .put(node("show", "display", new JSONObject(), "image=g2.image"));
+        JSONObject graph = new JSONObject().put("schema_version", 1).put("capabilities_version", 2)
+                .put("name", "t").put("mode", "realtime").put("nodes", nodes)
+                .put("order", new JSONArray().put("cam").put("g1").put("g2").put("show"));
+        List<Integer> shown = new ArrayList<>();
+        GraphRunner runner = new GraphRunner(Bundle.parse(graph, new HashMap<String, byte[]>()),
+                new Environment(null, null, (info, f) -> shown.add(info.index)));
+        for (int i = 0; i < 9; i++) {
+            runner.runFrame(new FrameInfo(i, i / 25.0), new Image(16, 16));
+        }
+        assertEquals(List.of(0, 4, 8), shown);
     }
 
     @Test
