@@ -58,7 +58,7 @@ def bt601(frame: av.VideoFrame) -> np.ndarray:
     return np.clip(np.stack([b, g, r], axis=-1), 0, 255)
 
 
-def test_decode_converts_bt601_more_exactly_than_swscale(bikes: Path) -> None:
+def test_decode_converts_bt601_exactly(bikes: Path) -> None:
     from jejunet.ops.decode import to_bgr
 
     with av.open(str(bikes)) as container:
@@ -68,7 +68,6 @@ def test_decode_converts_bt601_more_exactly_than_swscale(bikes: Path) -> None:
                 ours = to_bgr(frame)
                 assert ours.dtype == np.uint8 and ours.shape == (272, 640, 3)
                 assert np.abs(ours - exact).mean() < 0.4
-                assert np.abs(frame.to_ndarray(format="bgr24") - exact).mean() > 0.8  # swscale's, for scale
 
 
 def test_decode_falls_back_to_swscale_for_other_formats() -> None:

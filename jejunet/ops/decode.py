@@ -72,8 +72,8 @@ def to_bgr(frame: av.VideoFrame) -> np.ndarray:
     """
     if (
         frame.format.name == "yuv420p"
-        and frame.colorspace in BT601
-        and frame.color_range in LIMITED
+        and getattr(frame, "colorspace", None) in BT601  # not exposed: swscale
+        and getattr(frame, "color_range", None) in LIMITED
         and frame.width % 2 == 0
         and frame.height % 2 == 0
     ):
