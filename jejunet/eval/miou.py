@@ -109,11 +109,16 @@ def evaluate_dirs(
     pairs, pairing = pair_files(pred_dir, gt_dir)
     matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
     for pred, gt in pairs:
-        try:
-            truth = read_label_png(gt)
-            if gt_map is not None:
-                truth = gt_map[truth]
-            matrix += confusion(truth, read_label_png(pred))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read label map: {exc}") from None
+        truth = read_labels(gt)
+        if gt_map is not None:
+            truth = gt_map[truth]
+        matrix += confusion(truth, read_labels(pred))
     return Scores(matrix, names), pairing, len(pairs)
+
+
+def read_labels(path: Path) -> np.ndarray:
+    """A label PNG's class ids; an unreadable file is the user's error, named."""
+    try:
+        return read_label_png(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read label map: {exc}") from None

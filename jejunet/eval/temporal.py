@@ -10,8 +10,7 @@ import cv2
 import numpy as np
 
 from jejunet.errors import UserError
-from jejunet.eval.miou import NUM_CLASSES, Scores, confusion, finite, pair_files
-from jejunet.media.palette import read_label_png
+from jejunet.eval.miou import NUM_CLASSES, Scores, confusion, finite, pair_files, read_labels
 from jejunet.ops.decode import video_frames
 from jejunet.ops.optical_flow import PRESETS
 from jejunet.ops.warp import warp_labels
@@ -96,13 +95,6 @@ def agreement(
 def _summary(matrix: np.ndarray) -> dict[str, float | None]:
     s = Scores(matrix)
     return {"miou": finite(s.miou), "pixel_agreement": finite(s.pixel_accuracy)}
-
-
-def read_labels(path: Path) -> np.ndarray:
-    try:
-        return read_label_png(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read label map: {exc}") from None
 
 
 def temporal_consistency(
