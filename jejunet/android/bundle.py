@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from jejunet.android.capabilities import CAPABILITIES, CAPABILITIES_VERSION, REFUSED
+from jejunet.android.capabilities import CAPABILITIES, CAPABILITIES_VERSION, REFUSED, phone_threads
 from jejunet.android.schema import SCHEMA_ID, SCHEMA_VERSION, validate
 from jejunet.assets import sha256_of
 from jejunet.errors import PipelineError, Problem, UserError
@@ -159,7 +159,7 @@ def graph_document(
             item["model"] = _model_section(compiled, node_id, files)
             del item["params"]["model"]
             if node.workers > 1:  # Android runs one interpreter per node: give it the threads instead
-                threads = min(8, node.params.num_threads * node.workers)
+                threads = phone_threads(node.params.num_threads, node.workers)
                 item["params"]["num_threads"] = threads
                 notes.append(
                     f"node '{node_id}': workers {node.workers} × {node.params.num_threads} thread(s) on the "

@@ -13,6 +13,8 @@ from typing import Any
 
 #: bumped whenever the Java runtime gains or loses an operator or a parameter value
 CAPABILITIES_VERSION = 2
+#: the most interpreter threads the phone runtime takes
+MAX_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ CAPABILITIES: dict[str, OpCapability] = {
         "tflite_infer",
         {
             "model": ANY,
-            "num_threads": ParamRule(maximum=8),
+            "num_threads": ParamRule(maximum=MAX_THREADS),
             "delegate": ParamRule(values=("auto", "xnnpack", "builtin")),
             "mean": ANY,
             "std": ANY,
@@ -150,6 +152,11 @@ def as_json() -> str:
         "refused": REFUSED,
     }
     return json.dumps(data, indent=2, sort_keys=True)
+
+
+def phone_threads(num_threads: int, workers: int) -> int:
+    """The threads of a network node's one interpreter on the phone: the host's workers × threads."""
+    return min(MAX_THREADS, num_threads * workers)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from jejunet.android.bundle import check_capabilities
+from jejunet.android.capabilities import phone_threads
 from jejunet.android.fixtures import _without_host_sinks
 from jejunet.android.macs import count_macs
 from jejunet.errors import UserError
@@ -239,8 +240,7 @@ def plan_pipeline(
             path, entry = resolve_model(node.params.model, base_dir=file.parent, download=False)
             macs = count_macs(path)
             fp32 = load_model(path, entry, 1, node.params.delegate).signature.input_dtype == "float32"
-            # as compiled for Android: one interpreter with workers × num_threads threads
-            threads = min(8, node.params.num_threads * node.workers)
+            threads = phone_threads(node.params.num_threads, node.workers)  # as compiled for Android
             speed = thread_speedup(threads, device, speedup4)
             ms = macs / 1e9 * int8_ms_per_gmac_1t * (device.fp32_over_int8 if fp32 else 1.0) / speed
             detail = (
