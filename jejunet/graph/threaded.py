@@ -445,6 +445,11 @@ class ThreadedRun:
         return [self.ops[nid], *self.extra_ops.get(nid, [])]
 
     @staticmethod
+    def _not_called(op: Operator, kwargs: dict[str, Any]) -> bool:
+        """The scheduling rule: an operator that does not accept SKIPPED is not called on it."""
+        return not op.accepts_skipped and any(v is SKIPPED for v in kwargs.values())
+
+    @staticmethod
     def _forward_inputs(w: Worker, packets: list[Packet]) -> dict[str, Any]:
         """The node's inputs from its forward edges for one frame (SKIPPED where a port has none)."""
         return {
@@ -476,7 +481,7 @@ class ThreadedRun:
             kwargs = self._forward_inputs(w, packets)
             for input_name, slot, producer in w.feedback_in:
                 kwargs[input_name] = self._feedback(w, slot, producer)
-            if any(v is SKIPPED for v in kwargs.values()) and not op.accepts_skipped:
+            if self._not_called(op, kwargs):
                 outputs, ran = skipped_outputs, False
             else:
                 w.set_state("running", str(first.index))
@@ -573,7 +578,7 @@ class ThreadedRun:
                 assert isinstance(packets, list)
                 first = packets[0]
                 kwargs = self._forward_inputs(w, packets)
-                if any(v is SKIPPED for v in kwargs.values()) and not w.op.accepts_skipped:
+                if self._not_called(w.op, kwargs):
                     inflight.append((first, skipped_outputs, False))
                     continue
                 with self.lock:
@@ -681,7 +686,7 @@ class ThreadedRun:
                 current = nid
                 for op in self._instances(nid):
                     op.close()
-                    opened = [x for x in opened if x is not op]
+                    opened.remove(op)
         except BaseException as exc:
             with self.lock:
                 self._stop_locked()
