@@ -3,8 +3,8 @@
 Policies combine: the first frame and hard scene cuts always force a keyframe; `max_gap` bounds
 the distance between keyframes; `interval` takes every K-th frame; `motion` takes a frame once it
 differs enough from the last keyframe; `object_motion` takes it once the frame has changed enough
-where the previous frame's labels show objects (a pan over an empty street costs no keyframe, a
-moving rider does); `target_fps` (budget) runs the network whenever the time
+where the latest labels show objects (a pan over an empty street costs no keyframe, a moving
+rider does); `target_fps` (budget) runs the network whenever the time
 budget allows and defers interval/motion keyframes when it does not.
 
 The features are integer arithmetic on the frame (grey thumbnail, colour histograms) so that the
@@ -140,21 +140,13 @@ class GateState:
     last_key: int = -1
     key_thumb: np.ndarray | None = None
     prev_hist: np.ndarray | None = None
-    objects: np.ndarray | None = None
+    objects: np.ndarray | None = None  # object_cells of the latest labels seen
 
 
 def decide(
-    p: KeyframeGateParams,
-    state: GateState,
-    thumb: np.ndarray,
-    hist: np.ndarray,
-    budget_ok: bool | None,
-    objects: np.ndarray | None = None,
+    p: KeyframeGateParams, state: GateState, thumb: np.ndarray, hist: np.ndarray, budget_ok: bool | None
 ) -> str | None:
-    """The reason this frame is a keyframe, or None. Pure: the caller updates the state.
-
-    `objects`: the cells `object_cells` found in the previous frame's labels (None: no labels).
-    """
+    """The reason this frame is a keyframe, or None. Pure: the caller updates the state."""
     if state.key_thumb is None:
         return "first"
     if (
@@ -174,8 +166,8 @@ def decide(
         return "motion"
     if (
         p.object_motion_threshold is not None
-        and objects is not None
-        and object_motion_score(thumb, state.key_thumb, objects) > p.object_motion_threshold
+        and state.objects is not None
+        and object_motion_score(thumb, state.key_thumb, state.objects) > p.object_motion_threshold
     ):
         return "object_motion"
     if budget_ok:
@@ -266,7 +258,7 @@ class KeyframeGate(Operator):
         budget_ok = self.budget.allows() if self.budget else None
         if p.object_motion_threshold is not None and labels is not None and labels is not SKIPPED:
             state.objects = object_cells(labels, p.thumb_size)  # the latest labels seen
-        reason = decide(p, state, thumb, hist, budget_ok, state.objects)
+        reason = decide(p, state, thumb, hist, budget_ok)
         state.prev_hist = hist
         if self.budget:
             self.budget.record(reason is not None)
