@@ -204,11 +204,8 @@ def chart_label(case: Case) -> str:
     for setting in case.sets:
         key, _, value = setting.partition("=")
         param = key.split(".", 1)[-1].removesuffix("_threshold")
-        parts.append(
-            "hold"
-            if param == "method" and value == "hold"
-            else f"{param}={'off' if value == 'null' else value}"
-        )
+        value = "off" if value == "null" else value
+        parts.append("hold" if (param, value) == ("method", "hold") else f"{param}={value}")
     return ", ".join(parts) or case.name
 
 
@@ -228,13 +225,13 @@ def write_chart(planned: list[Case], path: Path, title: str) -> None:
             colour, marker = styles["hold"]
         r = case.result
         x = r["speedup"] if timed else 1.0 / max(r["keyframe_rate"], 1e-3)
-        as_written = case.name == PIPELINE_GATE  # drawn bold
-        ax.scatter(x, r["pixel_agreement"] * 100, c=colour, marker=marker, s=90 if as_written else 40)
+        shipped = case.name == PIPELINE_GATE  # drawn bold
+        ax.scatter(x, r["pixel_agreement"] * 100, c=colour, marker=marker, s=90 if shipped else 40)
         ax.annotate(
             chart_label(case),
             (x, r["pixel_agreement"] * 100),
-            fontsize=8 if as_written else 7,
-            fontweight="bold" if as_written else "normal",
+            fontsize=8 if shipped else 7,
+            fontweight="bold" if shipped else "normal",
             xytext=(5, 3),
             textcoords="offset points",
         )
