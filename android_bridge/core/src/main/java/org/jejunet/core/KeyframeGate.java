@@ -152,19 +152,22 @@ public final class KeyframeGate {
         boolean[] grown = new boolean[size * size];
         for (int i = 0; i < size; i++) {
             for (int j = 0; j < size; j++) {
-                for (int dy = -1; dy <= 1 && !grown[i * size + j]; dy++) {
-                    for (int dx = -1; dx <= 1; dx++) {
-                        int y = i + dy;
-                        int x = j + dx;
-                        if (y >= 0 && y < size && x >= 0 && x < size && cells[y * size + x]) {
-                            grown[i * size + j] = true;
-                            break;
-                        }
-                    }
-                }
+                grown[i * size + j] = nearObject(cells, size, i, j);
             }
         }
         return grown;
+    }
+
+    /** Cell (i, j) or one of its eight neighbours holds an object. */
+    private static boolean nearObject(boolean[] cells, int size, int i, int j) {
+        for (int y = Math.max(0, i - 1); y <= Math.min(size - 1, i + 1); y++) {
+            for (int x = Math.max(0, j - 1); x <= Math.min(size - 1, j + 1); x++) {
+                if (cells[y * size + x]) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean anyLabel(LabelMap labels, int y0, int y1, int x0, int x1) {
