@@ -212,16 +212,24 @@ def test_object_motion_above_whole_frame_motion_is_refused(tmp_path: Path) -> No
         compile_file(pipeline)
 
 
-def test_a_skipped_image_passes_through_without_counting() -> None:
-    """Behind another gate the image can be SKIPPED: the gate is then as if not called."""
-    gate = KeyframeGate(KeyframeGateParams(interval=2, motion_threshold=None, scene_cut=False), "g2")
-    gate.open(RunContext())
+def test_a_skipped_image_passes_through_without_counting(bikes: Path) -> None:
+    """Behind another gate the image can be SKIPPED: the gate is then not called (only its labels
+    input may carry SKIPPED), so it counts the frames the first gate passed, on either executor."""
+    from jejunet.graph.scheduler import run_graph
+    from jejunet.graph.threaded import run_threaded
+    from tests.test_executor_ops import RECORDS, graph, source
+
     frame = np.full((64, 64, 3), 90, np.uint8)
-    passed = []
-    for i in range(9):
-        image = frame if i % 2 == 0 else SKIPPED  # what a first gate with interval 2 hands on
-        out = gate.process(FrameInfo(i, i / 25), image, SKIPPED)
-        assert out["cut"] is SKIPPED
-        if out["image"] is not SKIPPED:
-            passed.append(i)
-    assert passed == [0, 4, 8]
+    assert not KeyframeGate.called_on({"image": SKIPPED, "labels": SKIPPED})
+    assert KeyframeGate.called_on({"image": frame, "labels": SKIPPED})
+    every_2nd = {"interval": 2, "motion_threshold": None, "scene_cut": False}
+    nodes = [
+        source(bikes, 9),
+        {"id": "g1", "op": "keyframe_gate", "params": every_2nd, "inputs": {"image": "source.image"}},
+        {"id": "g2", "op": "keyframe_gate", "params": every_2nd, "inputs": {"image": "g1.image"}},
+        {"id": "sink", "op": "xtest_record", "params": {"key": "g2"}, "inputs": {"image": "g2.image"}},
+    ]
+    for run in (run_graph, run_threaded):
+        run(graph(nodes))
+        passed = [i for i, _ in RECORDS["g2"]]
+        assert passed == [0, 4, 8]

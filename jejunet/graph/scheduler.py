@@ -1,7 +1,8 @@
 """The sequential scheduler: frame by frame, nodes in topological order.
 
-A node whose input carries SKIPPED is not called (unless it accepts the marker) and its outputs
-carry SKIPPED, so gated-off frames flow to the end of the graph without bookkeeping by users.
+A node whose input carries SKIPPED is not called (unless it accepts the marker on that input:
+`Operator.called_on`) and its outputs carry SKIPPED, so gated-off frames flow to the end of the
+graph without bookkeeping by users.
 A failure stops the run with the node named; every node is then aborted, which removes partial
 outputs.
 
@@ -125,17 +126,11 @@ def run_graph(
             ran_network = False
             for nid, op, edges in plan:
                 current = nid
-                kwargs = {}
-                skipped = False
-                for port, src, src_port, is_prev in edges:
-                    value = (
-                        previous.get((src, src_port), SKIPPED)
-                        if is_prev
-                        else values.get((src, src_port), SKIPPED)
-                    )
-                    skipped |= value is SKIPPED
-                    kwargs[port] = value
-                if skipped and not op.accepts_skipped:
+                kwargs = {
+                    port: (previous if is_prev else values).get((src, src_port), SKIPPED)
+                    for port, src, src_port, is_prev in edges
+                }
+                if not op.called_on(kwargs):
                     for out in op.outputs:
                         values[(nid, out.name)] = SKIPPED
                     continue

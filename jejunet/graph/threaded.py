@@ -220,9 +220,11 @@ class ThreadedRun:
 
     def _skip_ports(self, consumer: str, producer: str) -> tuple[str, ...]:
         """`FeedbackSlot.skip_ports`: set when the producer is fed by the consumer alone."""
-        if self.compiled.nodes[producer].op.accepts_skipped:
+        op = self.compiled.nodes[producer].op
+        if op.accepts_skipped:
             return ()
-        inputs = self.compiled.nodes[producer].inputs.values()
+        skippable = {port.name for port in op.inputs if port.skippable}
+        inputs = [e for name, e in self.compiled.nodes[producer].inputs.items() if name not in skippable]
         if not inputs or any(e.previous or e.node != consumer for e in inputs):
             return ()
         return tuple(e.port for e in inputs)
@@ -445,11 +447,6 @@ class ThreadedRun:
         return [self.ops[nid], *self.extra_ops.get(nid, [])]
 
     @staticmethod
-    def _not_called(op: Operator, kwargs: dict[str, Any]) -> bool:
-        """The scheduling rule: an operator that does not accept SKIPPED is not called on it."""
-        return not op.accepts_skipped and any(v is SKIPPED for v in kwargs.values())
-
-    @staticmethod
     def _forward_inputs(w: Worker, packets: list[Packet]) -> dict[str, Any]:
         """The node's inputs from its forward edges for one frame (SKIPPED where a port has none)."""
         return {
@@ -481,7 +478,7 @@ class ThreadedRun:
             kwargs = self._forward_inputs(w, packets)
             for input_name, slot, producer in w.feedback_in:
                 kwargs[input_name] = self._feedback(w, slot, producer)
-            if self._not_called(op, kwargs):
+            if not op.called_on(kwargs):
                 outputs, ran = skipped_outputs, False
             else:
                 w.set_state("running", str(first.index))
@@ -578,7 +575,7 @@ class ThreadedRun:
                 assert isinstance(packets, list)
                 first = packets[0]
                 kwargs = self._forward_inputs(w, packets)
-                if self._not_called(w.op, kwargs):
+                if not w.op.called_on(kwargs):
                     inflight.append((first, skipped_outputs, False))
                     continue
                 with self.lock:

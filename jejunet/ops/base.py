@@ -24,6 +24,8 @@ class Port:
     kind: Kind
     doc: str = ""
     optional: bool = False
+    #: inputs only: the operator is called even when this input carries SKIPPED
+    skippable: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,19 @@ class Operator:
     path_role: ClassVar[str | None] = None
     #: the node runs the neural network (counted as a keyframe in the run report)
     runs_network: ClassVar[bool] = False
-    #: the operator is called even when an input carries SKIPPED
+    #: the operator is called even when any input carries SKIPPED (per input: `Port.skippable`)
     accepts_skipped: ClassVar[bool] = False
     #: process() depends only on the frame's inputs (nothing kept between frames), so the threaded
     #: executor may run several instances of the node on different frames at once (`workers`)
     stateless: ClassVar[bool] = False
+
+    @classmethod
+    def called_on(cls, inputs: Mapping[str, Any]) -> bool:
+        """The scheduling rule: not called when an input it does not take SKIPPED on carries SKIPPED."""
+        if cls.accepts_skipped:
+            return True
+        skippable = {port.name for port in cls.inputs if port.skippable}
+        return not any(value is SKIPPED for name, value in inputs.items() if name not in skippable)
 
     def __init__(self, params: Params, node_id: str = "") -> None:
         self.params = params

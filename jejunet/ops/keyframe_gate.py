@@ -211,14 +211,18 @@ class KeyframeGate(Operator):
     Params = KeyframeGateParams
     inputs = (
         Port("image", FRAME, "frame at the working size (e.g. the network's input)"),
-        Port("labels", LABELS, "the network's labels (feedback edge), for object motion", optional=True),
+        Port(
+            "labels",
+            LABELS,
+            "the network's labels (feedback edge, SKIPPED between keyframes), for object motion",
+            optional=True,
+            skippable=True,
+        ),
     )
     outputs = (
         Port("image", FRAME, "the frame on keyframes, SKIPPED on the others"),
         Port("cut", FRAME, "the frame on keyframes forced by a scene cut, SKIPPED on the others"),
     )
-
-    accepts_skipped = True  # the labels feedback carries SKIPPED on the first frame and between keyframes
 
     @classmethod
     def check(
@@ -248,9 +252,7 @@ class KeyframeGate(Operator):
         self.reasons: dict[int, str] = {}
         self.cuts: list[int] = []
 
-    def process(self, info: FrameInfo, image: Any, labels: Any = None) -> dict[str, Any]:
-        if image is SKIPPED:  # e.g. behind another gate: as if not called (only labels may be SKIPPED)
-            return {"image": SKIPPED, "cut": SKIPPED}
+    def process(self, info: FrameInfo, image: np.ndarray, labels: Any = None) -> dict[str, Any]:
         p, state = self.params, self.state
         state.index += 1
         thumb = grey_thumbnail(image, p.thumb_size)

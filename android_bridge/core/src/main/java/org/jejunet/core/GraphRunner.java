@@ -64,10 +64,10 @@ public final class GraphRunner {
                 if (value == null) {
                     value = Skipped.SKIPPED;
                 }
-                skipped |= value == Skipped.SKIPPED;
+                skipped |= value == Skipped.SKIPPED && !op.acceptsSkipped(edge.port);
                 inputs.put(edge.port, value);
             }
-            if (skipped && !op.acceptsSkipped()) {
+            if (skipped) {
                 for (String port : node.outputs.keySet()) {
                     values.put(node.id + "." + port, Skipped.SKIPPED);
                 }

@@ -29,19 +29,12 @@ public final class KeyframeGateOp extends Operator {
 
     /** The labels input (a feedback edge) carries SKIPPED on the first frame and between keyframes. */
     @Override
-    public boolean acceptsSkipped() {
-        return true;
+    public boolean acceptsSkipped(String port) {
+        return "labels".equals(port);
     }
 
     @Override
     public Map<String, Object> process(FrameInfo info, Map<String, Object> inputs) {
-        Map<String, Object> out = new HashMap<String, Object>();
-        if (!(inputs.get("image") instanceof Image)) {  // SKIPPED (e.g. behind another gate): as if not called
-            lastReason = null;
-            out.put("image", Skipped.SKIPPED);
-            out.put("cut", Skipped.SKIPPED);
-            return out;
-        }
         Image image = (Image) inputs.get("image");
         state.index++;
         Object labels = inputs.get("labels");
@@ -57,6 +50,7 @@ public final class KeyframeGateOp extends Operator {
             budget.record(reason != null);
         }
         lastReason = reason;
+        Map<String, Object> out = new HashMap<String, Object>();
         if (reason == null) {
             out.put("image", Skipped.SKIPPED);
             out.put("cut", Skipped.SKIPPED);

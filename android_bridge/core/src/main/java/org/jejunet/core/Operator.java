@@ -15,6 +15,11 @@ public abstract class Operator {
         return false;
     }
 
+    /** Called even when this input carries SKIPPED (the host's Port.skippable); default: acceptsSkipped(). */
+    public boolean acceptsSkipped(String port) {
+        return acceptsSkipped();
+    }
+
     public abstract Map<String, Object> process(FrameInfo info, Map<String, Object> inputs);
 
     /** End of stream: release what the operator holds. */
