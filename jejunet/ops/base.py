@@ -36,6 +36,10 @@ class FrameInfo:
     timestamp: float
     #: the source file's stem for image sequences (e.g. "2011_000003"), else None
     name: str | None = None
+    #: the first frame after a live source lost frames (a reconnect): gates make it a keyframe (API, issue 15)
+    gap: bool = False
+    #: time.perf_counter() when the source captured the frame, for capture-to-output latency (API, issue 15)
+    captured: float | None = None
 
 
 class Skipped:
