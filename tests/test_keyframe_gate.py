@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
+from jejunet.ops import gate_prediction as gp
 from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
 from jejunet.ops.decode import video_frames
 from jejunet.ops.keyframe_gate import (
@@ -233,3 +235,105 @@ def test_a_skipped_image_passes_through_without_counting(bikes: Path) -> None:
         run(graph(nodes))
         passed = [i for i, _ in RECORDS["g2"]]
         assert passed == [0, 4, 8]
+
+
+# --- the prediction error (gate_prediction.py) --------------------------------------------
+
+
+def textured(size: int = 400, seed: int = 0) -> np.ndarray:
+    """A smooth random texture (blobs a few cells wide on a 64 grid of a 256 crop)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+    blurred = cv2.GaussianBlur(noise, (0, 0), 8)
+    return cv2.normalize(blurred, None, 0, 255, cv2.NORM_MINMAX)
+
+
+def pan(n: int, dx: int, dy: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A 256×256 window panning over a texture, with its exact backward flow (current → previous)."""
+    big = textured()
+    frames = [
+        np.ascontiguousarray(big[60 + dy * i : 316 + dy * i, 60 + dx * i : 316 + dx * i]) for i in range(n)
+    ]
+    flow = np.zeros((256, 256, 2), np.float32)
+    flow[..., 0], flow[..., 1] = dx, dy  # current pixel x shows what the previous one had at x + d
+    flows = [np.zeros_like(flow)] + [flow] * (n - 1)
+    return frames, flows
+
+
+def run_flow_gate(frames, flows, labels=None, **params) -> KeyframeGate:
+    gate = KeyframeGate(KeyframeGateParams(**params), "gate")
+    gate.open(RunContext())
+    for i, frame in enumerate(frames):
+        gate.process(FrameInfo(i, i / 25), frame, labels[i] if labels else None, flows[i] if flows else None)
+    return gate
+
+
+def test_flow_on_grid_quantises_to_sixteenths_of_a_cell() -> None:
+    flow = np.zeros((256, 256, 2), np.float32)
+    flow[..., 0], flow[..., 1] = 4.0, -2.03  # 4 px = one cell of a 64 grid; −2.03 px → floor
+    q = gp.flow_on_grid(flow, 64)
+    assert q.dtype == np.int64 and q.shape == (64, 64, 2)
+    assert (q[..., 0] == 16).all() and (q[..., 1] == (np.floor(-2.03 * 16) * 64) // 256).all()
+
+
+def test_composed_flows_add_up_on_a_translation() -> None:
+    step = np.zeros((16, 16, 2), np.int64)
+    step[..., 0] = 8  # half a cell a frame
+    displacement = np.zeros_like(step)
+    for _ in range(6):
+        displacement = gp.compose(displacement, step)
+    assert (displacement[:, :10, 0] == 48).all()  # away from the border: exactly 6 × 8
+
+
+def test_a_pan_the_flow_explains_costs_few_keyframes_a_held_one_many() -> None:
+    """Camera motion over a still scene: motion alone fires every few frames, the carried prediction
+    rarely; without the flow (held keyframe) the same threshold fires as often as motion does."""
+    frames, flows = pan(40, 2)
+    params = dict(prediction_threshold=0.5, motion_threshold=None, scene_cut=False, max_gap=100)
+    carried = run_flow_gate(frames, flows, **params)
+    held = run_flow_gate(frames, None, **params)
+    motion = run_flow_gate(frames, None, motion_threshold=8.0, scene_cut=False, max_gap=100)
+    assert set(carried.reasons.values()) == {"first", "prediction"}
+    assert len(carried.reasons) <= 5, carried.reasons  # entering content at the border only
+    assert len(held.reasons) >= 3 * len(carried.reasons), held.reasons
+    assert len(motion.reasons) >= 3 * len(carried.reasons), motion.reasons
+    assert carried.run_info()["prediction_score"]["p50"] < 0.25
+
+
+def test_content_entering_at_the_border_counts() -> None:
+    """A pan of 8 px a frame carries well inside the frame; what enters at the border forces keyframes."""
+    frames, flows = pan(30, 8)
+    gate = run_flow_gate(
+        frames, flows, prediction_threshold=0.3, motion_threshold=None, scene_cut=False, max_gap=100
+    )
+    errors = []
+    state = gp.Error(0, 1, 0)
+    key = grey_thumbnail(frames[0], 64)
+    displacement = np.zeros((64, 64, 2), np.int64)
+    for i in range(1, 6):
+        displacement = gp.compose(displacement, gp.flow_on_grid(flows[i], 64))
+        state = gp.prediction_error(key, displacement, grey_thumbnail(frames[i], 64), None, 0)
+        errors.append(state.entering)
+    assert errors == [2 * 64 * i for i in range(1, 6)]  # two columns of cells a frame
+    assert len(gate.reasons) >= 4
+
+
+def test_object_cells_weigh_more() -> None:
+    """The same misprediction weighs more where the labels show objects."""
+    key = np.full((16, 16), 100, np.int64)
+    key[:, ::2] = 120  # texture: 10 grey levels a cell on average
+    current = key.copy()
+    current[4:8, 4:8] += 30
+    zero = np.zeros((16, 16, 2), np.int64)
+    objects = np.zeros((16, 16), bool)
+    objects[4:8, 4:8] = True
+    plain = gp.prediction_error(key, zero, current, None, 3)
+    weighted = gp.prediction_error(key, zero, current, objects, 3)
+    assert weighted.score > 2.5 * plain.score > 0
+    assert gp.exceeds(weighted, weighted.score * 0.99) and not gp.exceeds(weighted, weighted.score * 1.01)
+
+
+def test_prediction_threshold_is_decided_in_integers() -> None:
+    error = gp.Error(num=1500, den=1000, entering=0)  # exactly 1.5
+    assert not gp.exceeds(error, 1.5) and gp.exceeds(error, 1.499) and not gp.exceeds(error, 1.5004)
+    assert gp.milli(0.0005) == 1 and gp.milli(1.2345) == 1235

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: bumped whenever the Java runtime gains or loses an operator or a parameter value
-CAPABILITIES_VERSION = 2
+CAPABILITIES_VERSION = 3
 #: the most interpreter threads the phone runtime takes
 MAX_THREADS = 8
 
@@ -57,6 +57,8 @@ CAPABILITIES: dict[str, OpCapability] = {
             "stride": ANY,
             "max_frames": ParamRule(host_only="the camera runs until the app stops"),
             "fps": ParamRule(host_only="the camera's timestamps are used"),
+            "reconnect": ParamRule(host_only="the camera is not a network stream"),
+            "reconnect_max_s": ParamRule(host_only="the camera is not a network stream"),
         },
         "frames come from Camera2 (YUV → ARGB_8888) instead of the file",
     ),
@@ -103,6 +105,9 @@ CAPABILITIES: dict[str, OpCapability] = {
                 "target_fps",
                 "max_gap",
                 "thumb_size",
+                "prediction_threshold",
+                "predict_size",
+                "object_weight",
             )
         },
         "integer features: the phone makes the host's decisions (target_fps follows the phone's own clock)",

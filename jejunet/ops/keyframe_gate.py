@@ -4,8 +4,11 @@ Policies combine: the first frame and hard scene cuts always force a keyframe; `
 the distance between keyframes; `interval` takes every K-th frame; `motion` takes a frame once it
 differs enough from the last keyframe; `object_motion` takes it once the frame has changed enough
 where the latest labels show objects (a pan over an empty street costs no keyframe, a moving
-rider does); `target_fps` (budget) runs the network whenever the time
-budget allows and defers interval/motion keyframes when it does not.
+rider does); `prediction_threshold` takes it once the last keyframe, carried forward by the
+optical flow, predicts the frame badly (gate_prediction.py: a photometric residual in units of
+the frame's own texture, content entering at the borders, weighted where the labels show
+objects); `target_fps` (budget) runs the network whenever the time budget allows and defers
+interval/motion/prediction keyframes when it does not.
 
 The features are integer arithmetic on the frame (grey thumbnail, colour histograms) so that the
 Android runtime can reproduce every decision exactly.
@@ -23,7 +26,8 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from jejunet.kinds import FRAME, LABELS, UNKNOWN, Shape
+from jejunet.kinds import FLOW, FRAME, LABELS, UNKNOWN, Shape
+from jejunet.ops import gate_prediction as gp
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
 from jejunet.ops.registry import register
 
@@ -60,6 +64,17 @@ class KeyframeGateParams(Params):
     )
     max_gap: int = Field(30, ge=1, description="the most frames between two keyframes")
     thumb_size: int = Field(32, ge=4, le=256, description="side of the grey thumbnail for motion")
+    prediction_threshold: float | None = Field(
+        None,
+        ge=0,
+        description="prediction error that forces a keyframe: the last keyframe carried by the 'flow' "
+        "input (held without it) against this frame, mean grey residual divided by the keyframe's "
+        "texture (about: cells of misalignment; None: off)",
+    )
+    predict_size: int = Field(64, ge=4, le=256, description="side of the grey grid for the prediction error")
+    object_weight: int = Field(
+        3, ge=0, le=64, description="extra weight of cells where the labels show objects (prediction error)"
+    )
 
 
 def sample_step(image: np.ndarray, cells: int) -> int:
@@ -141,10 +156,18 @@ class GateState:
     key_thumb: np.ndarray | None = None
     prev_hist: np.ndarray | None = None
     objects: np.ndarray | None = None  # object_cells of the latest labels seen
+    key_grid: np.ndarray | None = None  # the last keyframe's grey grid (prediction error)
+    displacement: np.ndarray | None = None  # from this frame to the last keyframe, 1/16 cell
+    pred_objects: np.ndarray | None = None  # object cells at predict_size
 
 
 def decide(
-    p: KeyframeGateParams, state: GateState, thumb: np.ndarray, hist: np.ndarray, budget_ok: bool | None
+    p: KeyframeGateParams,
+    state: GateState,
+    thumb: np.ndarray,
+    hist: np.ndarray,
+    budget_ok: bool | None,
+    error: gp.Error | None = None,
 ) -> str | None:
     """The reason this frame is a keyframe, or None. Pure: the caller updates the state."""
     if state.key_thumb is None:
@@ -170,6 +193,8 @@ def decide(
         and object_motion_score(thumb, state.key_thumb, state.objects) > p.object_motion_threshold
     ):
         return "object_motion"
+    if p.prediction_threshold is not None and error is not None and gp.exceeds(error, p.prediction_threshold):
+        return "prediction"
     if budget_ok:
         return "budget"
     return None
@@ -207,17 +232,22 @@ class Budget:
 @register
 class KeyframeGate(Operator):
     name = "keyframe_gate"
-    summary = "Pass keyframes on (interval, motion, object motion, cut, budget, max gap); SKIPPED otherwise."
+    summary = (
+        "Pass keyframes on (prediction error, interval, motion, object motion, cut, budget, max gap); "
+        "SKIPPED otherwise."
+    )
     Params = KeyframeGateParams
     inputs = (
         Port("image", FRAME, "frame at the working size (e.g. the network's input)"),
         Port(
             "labels",
             LABELS,
-            "the network's labels (feedback edge, SKIPPED between keyframes), for object motion",
+            "the network's labels (feedback edge, SKIPPED between keyframes), for object motion "
+            "and the prediction error's object weight",
             optional=True,
             skippable=True,
         ),
+        Port("flow", FLOW, "the optical flow node's flow, for the prediction error", optional=True),
     )
     outputs = (
         Port("image", FRAME, "the frame on keyframes, SKIPPED on the others"),
@@ -251,8 +281,31 @@ class KeyframeGate(Operator):
         self.budget = Budget(self.params.target_fps) if self.params.target_fps else None
         self.reasons: dict[int, str] = {}
         self.cuts: list[int] = []
+        self.scores: list[float] = []
 
-    def process(self, info: FrameInfo, image: np.ndarray, labels: Any = None) -> dict[str, Any]:
+    def _prediction(
+        self, image: np.ndarray, labels: Any, flow: Any
+    ) -> tuple[np.ndarray | None, gp.Error | None]:
+        """This frame's grey grid and, after the first keyframe, the carried keyframe's error."""
+        p, state = self.params, self.state
+        if p.prediction_threshold is None:
+            return None, None
+        size = p.predict_size
+        if p.object_weight and labels is not None and labels is not SKIPPED:
+            state.pred_objects = object_cells(labels, size)
+        grid = grey_thumbnail(image, size)
+        if state.key_grid is None or state.displacement is None:
+            return grid, None
+        if isinstance(flow, np.ndarray):
+            state.displacement = gp.compose(state.displacement, gp.flow_on_grid(flow, size))
+        error = gp.prediction_error(
+            state.key_grid, state.displacement, grid, state.pred_objects, p.object_weight
+        )
+        return grid, error
+
+    def process(
+        self, info: FrameInfo, image: np.ndarray, labels: Any = None, flow: Any = None
+    ) -> dict[str, Any]:
         p, state = self.params, self.state
         state.index += 1
         thumb = grey_thumbnail(image, p.thumb_size)
@@ -260,13 +313,18 @@ class KeyframeGate(Operator):
         budget_ok = self.budget.allows() if self.budget else None
         if p.object_motion_threshold is not None and labels is not None and labels is not SKIPPED:
             state.objects = object_cells(labels, p.thumb_size)  # the latest labels seen
-        reason = decide(p, state, thumb, hist, budget_ok)
+        grid, error = self._prediction(image, labels, flow)
+        reason = decide(p, state, thumb, hist, budget_ok, error)
         state.prev_hist = hist
+        if error is not None:
+            self.scores.append(error.score)
         if self.budget:
             self.budget.record(reason is not None)
         if reason is None:
             return {"image": SKIPPED, "cut": SKIPPED}
         state.last_key, state.key_thumb = state.index, thumb
+        if grid is not None:
+            state.key_grid, state.displacement = grid, np.zeros((*grid.shape, 2), np.int64)
         self.reasons[info.index] = reason
         if reason == "cut":
             self.cuts.append(info.index)
@@ -276,4 +334,12 @@ class KeyframeGate(Operator):
         counts: dict[str, int] = {}
         for reason in self.reasons.values():
             counts[reason] = counts.get(reason, 0) + 1
-        return {"keyframe_reasons": dict(self.reasons), "cuts": self.cuts, "reason_counts": counts}
+        info: dict[str, Any] = {
+            "keyframe_reasons": dict(self.reasons),
+            "cuts": self.cuts,
+            "reason_counts": counts,
+        }
+        if self.scores:
+            q = np.percentile(self.scores, [50, 90, 99])
+            info["prediction_score"] = {"p50": float(q[0]), "p90": float(q[1]), "p99": float(q[2])}
+        return info

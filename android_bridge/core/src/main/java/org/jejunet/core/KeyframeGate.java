@@ -19,6 +19,9 @@ public final class KeyframeGate {
         public Double targetFps;
         public int maxGap = 30;
         public int thumbSize = 32;
+        public Double predictionThreshold;
+        public int predictSize = 64;
+        public int objectWeight = 3;
     }
 
     /** What the gate remembers between frames. */
@@ -28,6 +31,9 @@ public final class KeyframeGate {
         int[] keyThumb;
         long[][] prevHist;
         boolean[] objects;
+        int[] keyGrid;
+        long[] displacement;
+        boolean[] predObjects;
     }
 
     private KeyframeGate() {
@@ -194,6 +200,12 @@ public final class KeyframeGate {
 
     /** The reason this frame is a keyframe, or null; `budgetOk` null when there is no budget. */
     public static String decide(Params p, State s, int[] thumb, long[][] hist, Boolean budgetOk) {
+        return decide(p, s, thumb, hist, budgetOk, null);
+    }
+
+    /** As above, with the carried keyframe's prediction error (null before the first keyframe or when off). */
+    public static String decide(Params p, State s, int[] thumb, long[][] hist, Boolean budgetOk,
+            KeyframePrediction.Error error) {
         if (s.keyThumb == null) {
             return "first";
         }
@@ -216,6 +228,9 @@ public final class KeyframeGate {
         if (p.objectMotionThreshold != null && s.objects != null
                 && objectMotionScore(thumb, s.keyThumb, s.objects) > p.objectMotionThreshold) {
             return "object_motion";
+        }
+        if (p.predictionThreshold != null && error != null && error.exceeds(p.predictionThreshold)) {
+            return "prediction";
         }
         if (budgetOk != null) {
             return "budget";

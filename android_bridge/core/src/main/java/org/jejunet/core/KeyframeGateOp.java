@@ -24,6 +24,10 @@ public final class KeyframeGateOp extends Operator {
         params.targetFps = p.isNull("target_fps") ? null : Double.valueOf(p.getDouble("target_fps"));
         params.maxGap = p.getInt("max_gap");
         params.thumbSize = p.getInt("thumb_size");
+        params.predictionThreshold = p.isNull("prediction_threshold") ? null
+                : Double.valueOf(p.getDouble("prediction_threshold"));
+        params.predictSize = p.optInt("predict_size", params.predictSize);
+        params.objectWeight = p.optInt("object_weight", params.objectWeight);
         budget = params.targetFps == null ? null : new Budget(params.targetFps);
     }
 
@@ -44,7 +48,13 @@ public final class KeyframeGateOp extends Operator {
         int[] thumb = KeyframeGate.greyThumbnail(image, params.thumbSize);
         long[][] hist = KeyframeGate.colourHistograms(image);
         Boolean budgetOk = budget == null ? null : Boolean.valueOf(budget.allows());
-        String reason = KeyframeGate.decide(params, state, thumb, hist, budgetOk);
+        int[] grid = null;
+        KeyframePrediction.Error error = null;
+        if (params.predictionThreshold != null) {
+            grid = KeyframeGate.greyThumbnail(image, params.predictSize);
+            error = prediction(grid, labels, inputs.get("flow"));
+        }
+        String reason = KeyframeGate.decide(params, state, thumb, hist, budgetOk, error);
         state.prevHist = hist;
         if (budget != null) {
             budget.record(reason != null);
@@ -58,12 +68,33 @@ public final class KeyframeGateOp extends Operator {
         }
         state.lastKey = state.index;
         state.keyThumb = thumb;
+        if (grid != null) {
+            state.keyGrid = grid;
+            state.displacement = new long[grid.length * 2];
+        }
         out.put("image", image);
         out.put("cut", "cut".equals(reason) ? image : Skipped.SKIPPED);
         return out;
     }
 
-    /** Why the last frame was a keyframe ("first", "cut", "max_gap", "interval", "motion", "object_motion", "budget"), or null. */
+    /** The carried keyframe's error on this frame's grid (null before the first keyframe); composes the flow. */
+    private KeyframePrediction.Error prediction(int[] grid, Object labels, Object flow) {
+        int size = params.predictSize;
+        if (params.objectWeight != 0 && labels instanceof LabelMap) {
+            state.predObjects = KeyframeGate.objectCells((LabelMap) labels, size);
+        }
+        if (state.keyGrid == null || state.displacement == null) {
+            return null;
+        }
+        if (flow instanceof FlowField) {
+            state.displacement = KeyframePrediction.compose(state.displacement,
+                    KeyframePrediction.flowOnGrid((FlowField) flow, size), size);
+        }
+        return KeyframePrediction.error(state.keyGrid, state.displacement, grid, state.predObjects,
+                params.objectWeight, size);
+    }
+
+    /** Why the last frame was a keyframe ("first", "cut", "max_gap", "interval", "motion", "object_motion", "prediction", "budget"), or null. */
     public String lastReason() {
         return lastReason;
     }
