@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import av
 import numpy as np
@@ -71,16 +72,58 @@ class ReconnectPolicy:
     max_s: float = 30.0
 
 
-def _connection(url: str) -> Iterator[tuple[np.ndarray, float]]:
+def connect(url: str) -> Any:
+    """An open connection to a stream (a PyAV container) with live read timeouts."""
+    return open_video(url, timeout=(READ_TIMEOUT_S * 3, READ_TIMEOUT_S))
+
+
+def stream_rate(container: Any) -> float:
+    return float(container.streams.video[0].average_rate or 25.0)
+
+
+def _connection(url: str, container: Any | None) -> Iterator[tuple[np.ndarray, float]]:
     """(frame, stream frame rate) of one connection, until it ends; MediaError when it fails."""
-    with open_video(url, timeout=(READ_TIMEOUT_S * 3, READ_TIMEOUT_S)) as container:
-        stream = container.streams.video[0]
-        rate = float(stream.average_rate or 25.0)
+    with container if container is not None else connect(url) as opened:
+        stream = opened.streams.video[0]
+        rate = stream_rate(opened)
         try:
-            for frame in container.decode(stream):
+            for frame in opened.decode(stream):
                 yield to_bgr(frame), rate
         except av.FFmpegError as exc:
             raise MediaError(f"{url}: stream failed ({reason(exc)})") from None
+
+
+@dataclass
+class _Link:
+    """A stream's state across connections: when the last frame came, since when it is lost."""
+
+    start: float
+    last_frame: float | None = None
+    lost_since: float = 0.0
+    delay: float = FIRST_DELAY_S
+
+    def arrived(self, now: float, rate: float, stats: LiveStats) -> bool:
+        """Record a frame; True when it ends a gap (the gap is counted in `stats`)."""
+        gap = self.last_frame is not None and self.lost_since > self.last_frame
+        if gap:
+            assert self.last_frame is not None
+            stats.reconnects += 1
+            stats.gaps_s.append(now - self.last_frame)
+            stats.gap_frames += max(0, round((now - self.last_frame) * rate) - 1)
+        self.last_frame, self.delay = now, FIRST_DELAY_S
+        return gap
+
+    def lost(self, now: float) -> float:
+        """Record a failed or ended connection; how long the stream has been lost."""
+        if self.last_frame is not None and self.lost_since <= self.last_frame:
+            self.lost_since = now  # the stream was up until now
+        return now - self.lost_since
+
+
+def _give_up(url: str, link: _Link, policy: ReconnectPolicy, failure: str, stats: LiveStats) -> None:
+    if link.last_frame is None:
+        raise MediaError(f"{url}: not reachable within reconnect_max_s={policy.max_s:g} ({failure})")
+    stats.ended = f"stream lost, not back within {policy.max_s:g} s ({failure})"
 
 
 def stream_frames(
@@ -88,27 +131,22 @@ def stream_frames(
     policy: ReconnectPolicy,
     stats: LiveStats,
     stopped: Callable[[], bool] = lambda: False,
+    first: Any | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Captured]:
-    """Frames of a stream URL, reconnecting per `policy`; timestamps are wall time since the start."""
-    start = clock()
-    last_frame: float | None = None  # when the latest frame arrived
-    lost_since = start
-    rate = 25.0
-    delay = FIRST_DELAY_S
+    """Frames of a stream URL, reconnecting per `policy`; timestamps are wall time since the start.
+
+    `first` is a connection already open (from `connect`), read before any new one is opened.
+    """
+    link = _Link(start=clock())
+    link.lost_since = link.start
     while not stopped():
         failure = "ended"
         try:
-            for image, rate in _connection(url):
+            connection, first = _connection(url, first), None
+            for image, rate in connection:
                 now = clock()
-                gap = last_frame is not None and lost_since > last_frame
-                if gap:
-                    assert last_frame is not None
-                    stats.reconnects += 1
-                    stats.gaps_s.append(now - last_frame)
-                    stats.gap_frames += max(0, round((now - last_frame) * rate) - 1)
-                last_frame, delay = now, FIRST_DELAY_S
-                yield Captured(now - start, image, gap=gap)
+                yield Captured(now - link.start, image, gap=link.arrived(now, rate, stats))
                 if stopped():
                     return
         except MediaError as exc:
@@ -117,16 +155,11 @@ def stream_frames(
             failure = exc.problems[0].message
         if not policy.enabled:
             return
-        now = clock()
-        if last_frame is not None and lost_since <= last_frame:
-            lost_since = now  # the stream was up until now
-        if now - lost_since >= policy.max_s:
-            if last_frame is None:
-                raise MediaError(f"{url}: not reachable within reconnect_max_s={policy.max_s:g} ({failure})")
-            stats.ended = f"stream lost, not back within {policy.max_s:g} s ({failure})"
+        if (lost_s := link.lost(clock())) >= policy.max_s:
+            _give_up(url, link, policy, failure, stats)
             return
-        time.sleep(min(delay, max(0.0, lost_since + policy.max_s - now)))
-        delay = min(delay * 2, MAX_DELAY_S)
+        time.sleep(min(link.delay, policy.max_s - lost_s))
+        link.delay = min(link.delay * 2, MAX_DELAY_S)
 
 
 class LatestFrame:

@@ -14,7 +14,15 @@ from pydantic import Field
 
 from jejunet.errors import MediaError
 from jejunet.kinds import FRAME
-from jejunet.media.live import Captured, LatestFrame, LiveStats, ReconnectPolicy, stream_frames
+from jejunet.media.live import (
+    Captured,
+    LatestFrame,
+    LiveStats,
+    ReconnectPolicy,
+    connect,
+    stream_frames,
+    stream_rate,
+)
 from jejunet.media.sources import SAMPLE, Source, locate, python_frames
 from jejunet.media.video import (  # noqa: F401 - the readers' former home, still imported from here
     IMAGE_SUFFIXES,
@@ -84,28 +92,34 @@ class Decode(Operator):
         self._realtime = ctx.realtime
         self.stats = LiveStats()
         self._reader: LatestFrame | None = None
+        self._first: Any | None = None
         if self._source.live:
             self.run_info = self.stats.to_dict
         if self._source.kind == "stream":
-            rate = self._stream_rate(self.params.fps)
+            rate = self._connect(self.params.fps)
         else:
             rate = self._source.frame_rate(self.params.fps)
         ctx.fps = rate / self.params.stride
 
-    def _stream_rate(self, default: float) -> float:
-        """A stream's rate when it can be opened now; with reconnect, a stream not up yet may come."""
+    def _connect(self, default: float) -> float:
+        """Open a stream now (its first connection is read first) and return its frame rate.
+
+        With reconnect, a stream that is not up yet may still come: the run waits for it.
+        """
         try:
-            return self._source.frame_rate(default)
+            self._first = connect(self._source.target)
         except MediaError:
             if not self.params.reconnect:
                 raise
             return default
+        return stream_rate(self._first)
 
     def _reading(self) -> Callable[[Callable[[], bool]], Iterator[Captured]]:
         source, p = self._source, self.params
         if source.kind == "stream":
             policy = ReconnectPolicy(p.reconnect, p.reconnect_max_s)
-            return lambda stopped: stream_frames(source.target, policy, self.stats, stopped)
+            first, self._first = self._first, None
+            return lambda stopped: stream_frames(source.target, policy, self.stats, stopped, first)
         if source.kind == "camera":
             return lambda stopped: _captured(camera_frames(source.target))
         if source.kind == "images":
@@ -142,3 +156,6 @@ class Decode(Operator):
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
+        if self._first is not None:  # opened, never read
+            self._first.close()
+            self._first = None
