@@ -14,9 +14,9 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# Everything the tests need: dev tools and the model-tooling extra (TensorFlow).
+# Everything the tests need: dev tools, the model-tooling extra (TensorFlow) and Ray (batch tests).
 $(VENV)/.full: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,model]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,model,ray]"
 	touch $@ $(VENV)/.runtime
 
 # Fetch the model and the sample clip (sha256-checked), then run the default pipeline on it.

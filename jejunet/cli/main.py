@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from jejunet import __version__
-from jejunet.cli import eval_cmd, graph_cmd, model_cmd, ops_cmd, sweep_cmd, synth_cmd
+from jejunet.cli import batch_cmd, eval_cmd, graph_cmd, model_cmd, ops_cmd, sweep_cmd, synth_cmd
 from jejunet.errors import UserError
 
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_cmd.register(commands)
     eval_cmd.register(commands)
     sweep_cmd.register(commands)
+    batch_cmd.register(commands)
     synth_cmd.register(commands)
     return parser
 
