@@ -151,3 +151,149 @@ def test_outputs_get_the_usual_permissions(tmp_path: Path) -> None:
     target = tmp_path / "r.json"
     write_bytes_atomic(target, b"{}")
     assert target.stat().st_mode & 0o777 == FILE_MODE
+
+
+# --- Python frame sources, frame counts ---------------------------------------------------------
+def test_decode_python_iterable_callable_and_capture_object(bikes: Path) -> None:
+    from jejunet.media.sources import attach, detach
+    from jejunet.media.video import video_frames
+
+    images = [image for _, (_, image, _) in zip(range(4), video_frames(str(bikes)), strict=False)]
+    it = iter(images)
+
+    class Capture:  # the cv2.VideoCapture protocol
+        def __init__(self) -> None:
+            self.left = list(images)
+
+        def read(self) -> tuple[bool, np.ndarray | None]:
+            return (True, self.left.pop(0)) if self.left else (False, None)
+
+    for obj in (images, (i for i in images), lambda: next(it, None), Capture()):
+        token = attach(obj)
+        try:
+            frames, ctx = _decode(source=token, fps=10.0, stride=2)
+        finally:
+            detach(token)
+        assert [info.index for info, _ in frames] == [0, 1] and ctx.fps == 5.0
+        assert [info.timestamp for info, _ in frames] == [0.0, 0.2]
+        assert all(np.array_equal(f["image"], images[2 * i]) for i, (_, f) in enumerate(frames))
+
+
+def test_decode_python_source_errors_name_the_frame() -> None:
+    from jejunet.media.sources import attach, detach, locate
+
+    token = attach([np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.float32)])
+    with pytest.raises(MediaError, match=r"frame 1: expected an H×W×3 uint8 BGR image, got float32 array"):
+        _decode(source=token)
+    detach(token)
+    with pytest.raises(MediaError, match="no Python frame source attached"):
+        locate(token)
+    with pytest.raises(MediaError, match="got int"):
+        attach(3)
+
+
+def test_source_frame_counts(bikes: Path, voc_dir: Path) -> None:
+    from jejunet.media.sources import attach, detach, emitted_count, locate
+
+    assert locate(str(bikes)).frame_count() == 250
+    assert locate(str(voc_dir / "JPEGImages")).frame_count() == 3
+    assert locate("tcp://127.0.0.1:9").frame_count() is None and locate("tcp://127.0.0.1:9").live
+    token = attach([np.zeros((2, 2, 3), np.uint8)] * 5)
+    assert locate(token).frame_count() == 5
+    detach(token)
+    assert emitted_count(250, 10, 3, None) == 80 and emitted_count(250, 0, 1, 20) == 20
+    assert emitted_count(None, 0, 1, 5) is None
+
+
+# --- probs_writer -----------------------------------------------------------------------------
+PROBS_PIPELINE = """
+version: 1
+nodes:
+  - id: source
+    op: decode
+    params: {{source: {source}, max_frames: 3}}
+  - id: resize
+    op: resize
+    inputs: {{image: source.image}}
+    params: {{width: 256, height: 256}}
+  - id: segment
+    op: tflite_infer
+    inputs: {{image: resize.image}}
+    params: {{model: {model}, num_threads: 1}}
+  - id: probs
+    op: probs_writer
+    inputs: {{probs: segment.probs{like}}}
+    params: {{dir: {dir}}}
+"""
+
+
+def test_probs_writer_saves_float16_probabilities(
+    tmp_path: Path, bikes: Path, selfie_model: Path, cli
+) -> None:
+    from jejunet.models.runtime import decode_output, invoke, load_model, preprocess
+    from jejunet.ops.resize import resize_image
+
+    out = tmp_path / "probs"
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(PROBS_PIPELINE.format(source=bikes, model=selfie_model, dir=out, like=""))
+    result = cli("graph", "run", pipeline, "--quiet")
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "000000.npy",
+        "000001.npy",
+        "000002.npy",
+        "class_ids.npy",
+    ]
+    frames, _ = _decode(source=str(bikes), max_frames=3)
+    model = load_model(selfie_model, None, 1, "auto", None, None)
+    for i, (_, produced) in enumerate(frames):
+        saved = np.load(out / f"{i:06d}.npy")
+        _, probs = decode_output(
+            model,
+            invoke(model, preprocess(model, resize_image(produced["image"], 256, 256, "stretch", "linear"))),
+        )
+        assert saved.dtype == np.float16 and saved.shape == (256, 256, 2)
+        assert np.array_equal(saved, probs.data.astype(np.float16))
+        assert np.array_equal(np.load(out / "class_ids.npy"), probs.class_ids)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
+
+
+def test_probs_writer_at_frame_size_replaces_its_own_output_only(
+    tmp_path: Path, bikes: Path, selfie_model: Path, cli
+) -> None:
+    out = tmp_path / "probs"
+    out.mkdir()
+    (out / "old.npy").write_bytes(b"x")  # a previous run's output: replaced whole
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        PROBS_PIPELINE.format(source=bikes, model=selfie_model, dir=out, like=", like: source.image")
+    )
+    assert cli("graph", "run", pipeline, "--quiet").code == 0
+    assert not (out / "old.npy").exists()
+    assert np.load(out / "000002.npy").shape == (272, 640, 2)
+    (out / "notes.txt").write_text("mine")
+    result = cli("graph", "run", pipeline, "--quiet")
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert "the folder holds other files (notes.txt)" in result.err
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_probs_writer_failed_run_leaves_nothing(
+    tmp_path: Path, voc_dir: Path, selfie_model: Path, cli
+) -> None:
+    import shutil
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for i, src in enumerate(sorted((voc_dir / "JPEGImages").glob("*.jpg"))):
+        shutil.copy(src, images / f"{i}.jpg")
+    (images / "9.jpg").write_bytes(b"not a jpeg")  # the last frame cannot be read
+    out = tmp_path / "probs"
+    pipeline = tmp_path / "p.yaml"
+    text = PROBS_PIPELINE.format(source=images, model=selfie_model, dir=out, like="").replace(
+        "max_frames: 3", "max_frames: 9"
+    )
+    pipeline.write_text(text)
+    result = cli("graph", "run", pipeline, "--quiet")
+    assert result.code == 2 and "9.jpg: cannot read as an image" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "p.yaml"]

@@ -20,6 +20,7 @@ BUILTIN_MODULES = (
     "overlay",
     "encode",
     "label_writer",
+    "probs_writer",
     "keyframe_gate",
     "optical_flow",
     "warp",

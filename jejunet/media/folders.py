@@ -1,0 +1,52 @@
+"""An output folder written whole or not at all: files go to a hidden folder beside the target,
+which is renamed onto the target on success and removed on failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from jejunet.errors import MediaError
+from jejunet.media.atomic import prepare_output_dir
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+DIR_MODE = 0o777 & ~_UMASK  # what a plain mkdir would give; mkdtemp alone gives 0700
+
+
+class AtomicDir:
+    """A temporary folder beside `target`; `commit` puts it in the target's place, `discard` removes it.
+
+    A folder already at the target is replaced on commit (a previous run's output), never merged;
+    it may hold only files ending in one of `replaceable` (so a wrong path never wipes a folder).
+    """
+
+    def __init__(self, target: Path, replaceable: tuple[str, ...]) -> None:
+        self.target = target
+        parent = target.parent if str(target.parent) else Path(".")
+        prepare_output_dir(parent)
+        if target.exists() and not target.is_dir():
+            raise MediaError(f"{target}: is a file, expected a folder path")
+        if target.is_dir():
+            others = [p.name for p in target.iterdir() if not p.name.endswith(replaceable)]
+            if others:
+                raise MediaError(
+                    f"{target}: the folder holds other files ({', '.join(sorted(others)[:3])}); "
+                    "choose a new or empty folder (it is replaced whole)"
+                )
+        self.temp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".part"))
+        self.temp.chmod(DIR_MODE)
+
+    def commit(self) -> None:
+        old = None
+        if self.target.exists():
+            old = Path(tempfile.mkdtemp(dir=self.temp.parent, prefix=f".{self.target.name}.", suffix=".old"))
+            self.target.rename(old / "previous")
+        self.temp.rename(self.target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.temp, ignore_errors=True)
