@@ -97,14 +97,14 @@ def test_a_feedback_value_known_to_be_skipped_is_not_waited_for(deeplab_model: P
     """deeplab_keyframe's gate reads the network's labels of the frame before. On frames the gate
     skipped, the network did not run, so the gate need not wait for the network's thread; the
     warp's own feedback (its producer has other inputs) is always waited for."""
+    from jejunet.graph.session import RunSession
     from jejunet.graph.threaded import ThreadedRun
-    from jejunet.ops.base import RunContext
 
     compiled = compile_file(PIPELINES / "deeplab_keyframe.yaml")
-    run = ThreadedRun(compiled, RunContext(), False, False, None, 0, 30.0)
+    run = ThreadedRun(RunSession(compiled, executor="threaded", parallel=True))
     slots = {(w.node_id, name): slot for w in run.workers.values() for name, slot, _ in w.feedback_in}
-    assert slots[("gate", "labels")].skip_ports == ("image",)
-    assert slots[("warp", "prev_labels")].skip_ports == ()
+    assert slots[("gate", "labels")].skip_inputs == (("image", "image"),)
+    assert slots[("warp", "prev_labels")].skip_inputs == ()
 
 
 def test_the_gate_runs_ahead_while_the_network_is_held_up(bikes: Path) -> None:

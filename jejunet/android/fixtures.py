@@ -19,9 +19,9 @@ import numpy as np
 
 from jejunet.errors import UserError
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_data, compile_file
+from jejunet.graph.report import RunReport
 from jejunet.graph.scheduler import run_graph
 from jejunet.kinds import Probs
-from jejunet.models.runtime import preprocess
 from jejunet.ops.base import SKIPPED, Operator, RunContext
 
 FIXTURES = "fixtures.json"
@@ -42,45 +42,60 @@ def _arrays(key: str, value: Any) -> dict[str, np.ndarray]:
     raise UserError(f"cannot record a value of type {type(value).__name__} for {key}")
 
 
-class _Recorder:
-    """Collects what the recording operators see, frame by frame."""
+class Recorder:
+    """A run hook: what every node gave on every frame, one .npz per frame in `work`; the index of
+    which nodes ran (`frames`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.frames: list[dict[str, Any]] = []
         self.arrays: dict[str, np.ndarray] = {}
         self.called: list[str] = []
 
-    def start_frame(self) -> None:
+    def frame_started(self, **_: Any) -> None:
         self.arrays, self.called = {}, []
 
-
-def _recording(op: type[Operator], recorder: _Recorder) -> type[Operator]:
-    def process(self: Operator, info: Any, **inputs: Any) -> dict[str, Any]:
-        outputs = op.process(self, info, **inputs)
-        recorder.called.append(self.node_id)
-        if op.runs_network and hasattr(self, "model"):
-            # the op's own call just ran: its output tensor is still in the interpreter
-            interpreter = self.model.interpreter
-            recorder.arrays[f"{self.node_id}.@output"] = interpreter.get_tensor(
-                self.model.output_index
-            ).copy()
-            recorder.arrays[f"{self.node_id}.@input"] = preprocess(self.model, inputs["image"])
+    def node_done(
+        self, node: str, op: Operator, inputs: dict[str, Any], outputs: dict[str, Any], **_: Any
+    ) -> None:
+        if not op.is_source:
+            self.called.append(node)
+        tensors = op.network_io(inputs)  # the network's exact input and raw output, for replay
+        if tensors is not None:
+            self.arrays[f"{node}.@output"], self.arrays[f"{node}.@input"] = tensors[1], tensors[0]
         for port, value in outputs.items():
             if value is not SKIPPED:  # a SKIPPED output is recorded by its absence
-                recorder.arrays.update(_arrays(f"{self.node_id}.{port}", value))
-        return outputs
+                self.arrays.update(_arrays(f"{node}.{port}", value))
 
-    return type(f"Recording{op.__name__}", (op,), {"process": process})
+    def frame_done(self, **_: Any) -> None:
+        number = len(self.frames)
+        np.savez_compressed(self.work / f"frame_{number:04d}.npz", **self.arrays)
+        self.frames.append({"frame": number, "ran": list(self.called)})
 
 
-def _recording_source(op: type[Operator], recorder: _Recorder) -> type[Operator]:
-    def frames(self: Operator) -> Any:
-        for info, outputs in op.frames(self):
-            recorder.start_frame()
-            for port, value in outputs.items():
-                recorder.arrays.update(_arrays(f"{self.node_id}.{port}", value))
-            yield info, outputs
-
-    return type(f"Recording{op.__name__}", (op,), {"frames": frames})
+def _document(
+    compiled: CompiledGraph, file: Path, input: str | None, start: int, recorder: Recorder, report: RunReport
+) -> dict[str, Any]:
+    return {
+        "pipeline": compiled.spec.name or file.stem,
+        "input": str(input) if input else None,
+        "start": start,
+        "frames": recorder.frames,
+        "nodes": [
+            {
+                "id": nid,
+                "op": compiled.nodes[nid].op.name,
+                "params": compiled.nodes[nid].params.model_dump(mode="json"),
+                "inputs": {
+                    port: {"from": e.source, "previous": e.previous}
+                    for port, e in compiled.nodes[nid].inputs.items()
+                },
+            }
+            for nid in compiled.order
+        ],
+        "keyframes": report.keyframe_frames,
+        "runtime": report.runtime,
+    }
 
 
 def record_fixtures(
@@ -91,40 +106,11 @@ def record_fixtures(
         sets=list(sets or []), input=input, source_params={"max_frames": frames, "start": start}
     )
     compiled = _without_host_sinks(compile_file(file, overrides))
-    recorder = _Recorder()
-    for node in compiled.nodes.values():
-        wrap = _recording_source if node.op.is_source else _recording
-        node.op = wrap(node.op, recorder)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=_parent(out)))
-    index: list[dict[str, Any]] = []
-
-    def on_frame(report: Any) -> None:
-        number = len(index)
-        np.savez_compressed(work / f"frame_{number:04d}.npz", **recorder.arrays)
-        index.append({"frame": number, "ran": list(recorder.called)})
-
+    recorder = Recorder(work)
     try:
-        report = run_graph(compiled, RunContext(pipeline_file=file), on_frame)
-        document = {
-            "pipeline": compiled.spec.name or file.stem,
-            "input": str(input) if input else None,
-            "start": start,
-            "frames": index,
-            "nodes": [
-                {
-                    "id": nid,
-                    "op": compiled.nodes[nid].op.name,
-                    "params": compiled.nodes[nid].params.model_dump(mode="json"),
-                    "inputs": {
-                        port: {"from": e.source, "previous": e.previous}
-                        for port, e in compiled.nodes[nid].inputs.items()
-                    },
-                }
-                for nid in compiled.order
-            ],
-            "keyframes": report.keyframe_frames,
-            "runtime": report.runtime,
-        }
+        report = run_graph(compiled, RunContext(pipeline_file=file), hooks=[recorder])
+        document = _document(compiled, file, input, start, recorder, report)
         (work / FIXTURES).write_text(json.dumps(document, indent=1) + "\n")
         if out.exists():
             if not (out / FIXTURES).is_file():
@@ -134,7 +120,7 @@ def record_fixtures(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return f"recorded {len(index)} frames of {file} into {out} ({report.keyframes} keyframes)"
+    return f"recorded {len(recorder.frames)} frames of {file} into {out} ({report.keyframes} keyframes)"
 
 
 def _parent(out: Path) -> Path:

@@ -25,7 +25,7 @@ from jejunet.graph.compiler import Overrides, compile_file
 from jejunet.graph.scheduler import run_graph
 from jejunet.models.registry import resolve_model
 from jejunet.models.runtime import invoke, load_model, preprocess
-from jejunet.ops.base import Operator, RunContext
+from jejunet.ops.base import RunContext
 
 
 @dataclass(frozen=True)
@@ -147,17 +147,21 @@ def thread_speedup(threads: int, device: Device, four_thread_speedup: float) -> 
     return 1 / ((1 - parallel) + parallel / n)
 
 
-def _cpu_timed(op: type[Operator], into: list[float]) -> type[Operator]:
-    """The operator, its CPU time per call (all its threads) appended to `into`: unlike wall time,
-    it does not grow when other programs share the cores."""
+class CpuTimes:
+    """A run hook: each node's CPU time per call (all its threads); unlike wall time, it does not
+    grow when other programs share the cores."""
 
-    def process(self: Operator, info: Any, **inputs: Any) -> dict[str, Any]:
-        t0 = time.process_time()
-        outputs = op.process(self, info, **inputs)
-        into.append(time.process_time() - t0)
-        return outputs
+    def __init__(self, nodes: list[str]) -> None:
+        self.calls: dict[str, list[float]] = {nid: [] for nid in nodes}
+        self._started: dict[str, float] = {}
 
-    return type(op.__name__, (op,), {"process": process})
+    def node_started(self, node: str, **_: Any) -> None:
+        self._started[node] = time.process_time()
+
+    def node_done(self, node: str, **_: Any) -> None:
+        started = self._started.pop(node, None)  # none for the source: it is not timed here
+        if started is not None:
+            self.calls[node].append(time.process_time() - started)
 
 
 def _typical_ms(durations: list[float]) -> float:
@@ -199,11 +203,9 @@ def plan_pipeline(
     check_capabilities(compiled)
     source = compiled.source.id
     compiled = _without_host_sinks(compiled)
-    cpu: dict[str, list[float]] = {nid: [] for nid in compiled.nodes}
-    for nid, node in compiled.nodes.items():
-        if not node.op.is_source:
-            node.op = _cpu_timed(node.op, cpu[nid])
-    report = run_graph(compiled, RunContext(pipeline_file=file))
+    cpu_times = CpuTimes(list(compiled.nodes))
+    report = run_graph(compiled, RunContext(pipeline_file=file), hooks=[cpu_times])
+    cpu = cpu_times.calls
     n = report.frames
 
     ref_path, ref_entry = resolve_model(REFERENCE_MODEL, download=False)

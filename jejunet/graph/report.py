@@ -1,15 +1,25 @@
-"""The run report: throughput, latency, keyframes, drops (per edge) and per-node timings, as JSON."""
+"""The run report: throughput, latency, keyframes, drops (per edge) and per-node timings, as JSON.
+
+It says what ran: the JejuNet version, and per model node its model file and that file's SHA-256.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from jejunet import __version__
 from jejunet.media.atomic import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from jejunet.ops.base import Operator
 
 
 @dataclass
@@ -97,6 +107,7 @@ class RunReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "jejunet_version": __version__,
             "pipeline": self.pipeline,
             "frames": self.frames,
             "wall_s": round(self.wall_s, 4),
@@ -125,3 +136,32 @@ class RunReport:
             f"{self.keyframes} keyframes, {self.dropped} dropped, "
             f"latency p50 {latency['p50']:.1f} ms / p95 {latency['p95']:.1f} ms"
         )
+
+
+@lru_cache(maxsize=32)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex (cached per file version)."""
+    stat = path.stat()
+    return _sha256(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def collect_run_info(report: RunReport, ops: Mapping[str, Operator]) -> None:
+    """Add what operators tell about their run (model and its SHA-256, delegate, keyframe reasons)."""
+    for nid, op in ops.items():
+        run_info = op.run_info  # a method, or None on a node that has nothing to say this run
+        info = dict(run_info()) if callable(run_info) else {}
+        report.keyframe_reasons.update(info.pop("keyframe_reasons", {}))
+        model = op.model_file()
+        if model is not None:
+            info.setdefault("model", str(model))
+            info["sha256"] = file_sha256(model)
+        if info:
+            report.runtime[nid] = info

@@ -10,42 +10,41 @@ A stateless node with `workers: N` runs N instances on different frames at once 
 threads): it takes frames in order, and emits them in order as the oldest one is done.
 
 A node with a feedback input (`previous: true`) gets its producer's value of the node's
-previous frame; in a lossless graph it waits for it, so outputs equal the sequential executor's.
-A failing node stops the run with the node named; a graph where no frame moves reports which
-node is busy and which are starved; Ctrl-C stops every thread and aborts every node.
+previous frame from a `FeedbackSlot` (a `ValueHistory`); in a lossless graph it waits for it,
+so outputs equal the sequential executor's. A delayed (asynchronous) result would be one more
+kind of slot read in `_feedback`, the one place a node reads another frame's value.
+
+This module holds scheduling only: the run session (`jejunet.graph.session`) opens, closes and
+aborts the operators, runs a node on a frame (`node_step`), books frames, keyframes and the
+report, calls the hooks and locates errors. A graph where no frame moves reports which node is
+busy and which are starved; Ctrl-C stops every thread and aborts every node.
 """
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from jejunet.errors import NodeError
 from jejunet.graph.compiler import CompiledGraph
-from jejunet.graph.queues import OFFLINE_SIZE, REALTIME_SIZE, EdgeQueueSettings, edge_queues, effective_mode
-from jejunet.graph.report import EdgeStats, NodeTimes, RunReport
-from jejunet.graph.scheduler import Progress, collect_run_info, instantiate, node_error
+from jejunet.graph.failures import GraphStalled
+from jejunet.graph.history import ValueHistory
+from jejunet.graph.hooks import Progress, ProgressHook
+from jejunet.graph.queues import OFFLINE_SIZE, REALTIME_SIZE, EdgeQueueSettings, edge_queues
+from jejunet.graph.report import EdgeStats, RunReport
+from jejunet.graph.session import RunSession, Stopped
 from jejunet.graph.trace import TraceRecorder
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, RunContext
 
+__all__ = ["GraphStalled", "ThreadedRun", "run_threaded"]
+
 WAIT_S = 0.2  # longest a blocked thread sleeps before it checks for a stop
 DEADLOCK_S = 2.0  # every thread waiting on another this long, with no frame moving: a stall
-FEEDBACK_HISTORY = 256
-
-
-class GraphStalled(NodeError):
-    """No frame moved for too long: names the busy node and the starved ones."""
-
-
-class _Stopped(Exception):
-    """Raised inside a worker when the run is being stopped."""
 
 
 class _Eos:
@@ -104,16 +103,21 @@ class Outlet:
 
 @dataclass
 class FeedbackSlot:
-    """Values of a feedback edge by frame, written by its producer, read by its consumer."""
+    """A feedback edge's values by frame, written by its producer, read by its consumer."""
 
     port: str
     consumer: str
-    history: dict[int, Any] = field(default_factory=dict)
-    index: int = -1
+    producer: Operator
+    history: ValueHistory = field(default_factory=ValueHistory)
     producer_done: bool = False
-    #: the consumer's output ports that are the producer's only forward inputs, when the producer
-    #: is not called on SKIPPED: SKIPPED on all of them means the producer's value is SKIPPED
-    skip_ports: tuple[str, ...] = ()
+    #: the producer's forward inputs fed by the consumer, as (input, consumer's port): when the
+    #: producer is not called on the consumer's values there, its value is SKIPPED (no waiting)
+    skip_inputs: tuple[tuple[str, str], ...] = ()
+
+    def known_skipped(self, consumer_outputs: dict[str, Any]) -> bool:
+        """The producer cannot have run on the frame the consumer produced `consumer_outputs` on."""
+        probe = {name: consumer_outputs.get(port, SKIPPED) for name, port in self.skip_inputs}
+        return bool(probe) and not self.producer.called_on(probe)
 
 
 class Worker:
@@ -128,7 +132,6 @@ class Worker:
         self.feedback_in: list[tuple[str, FeedbackSlot, str]] = []  # (input, slot, producer)
         self.feedback_out: list[FeedbackSlot] = []
         self.terminal = False
-        self.network = False
         self.last_index = -1
         self.last_outputs: dict[str, Any] = {}  # on frame `last_index`
         self.frame: int | None = None  # the frame inside the operator now
@@ -145,64 +148,41 @@ class Worker:
 
 
 class ThreadedRun:
-    """One run of a compiled graph on threads."""
+    """The threads, edges and slots of one run; the session does the rest."""
 
-    def __init__(
-        self,
-        compiled: CompiledGraph,
-        ctx: RunContext,
-        realtime: bool,
-        pace: bool,
-        trace: TraceRecorder | None,
-        warmup: int,
-        stall_timeout: float,
-    ) -> None:
-        self.compiled = compiled
-        self.ctx = ctx
-        self.mode = effective_mode(compiled, realtime)
-        self.pace = pace
-        self.trace = trace
-        self.warmup = warmup
+    def __init__(self, session: RunSession, stall_timeout: float = 30.0) -> None:
+        self.session = session
+        self.compiled = session.compiled
+        self.mode = session.mode
         self.stall_timeout = stall_timeout
         self.lock = threading.Lock()
         self.stopping = False
         self.finished = threading.Event()
         self.error: tuple[str, BaseException, int | None] | None = None
-        self.ops = instantiate(compiled)
-        #: the further instances of nodes with `workers` > 1
-        self.extra_ops = {
-            nid: [node.op(node.params, nid) for _ in range(node.workers - 1)]
-            for nid, node in compiled.nodes.items()
-            if node.workers > 1
-        }
-        self.report = RunReport(pipeline=str(compiled.file or compiled.spec.name))
-        self.report.executor, self.report.mode = "threaded", self.mode
-        self.report.warmup_frames = warmup
-        self.report.nodes = {nid: NodeTimes(compiled.nodes[nid].op.name) for nid in compiled.order}
-        self.workers = {nid: Worker(nid, self.ops[nid], self.lock) for nid in compiled.order}
-        self.source = compiled.source.id
+        self.workers = {nid: Worker(nid, op, self.lock) for nid, op in session.ops.items()}
+        self.source = session.source_id
+        #: frames in the graph: the terminals still to pass them, when the source began reading them
         self.pending: dict[int, tuple[set[str], float]] = {}
-        self.network_frames: set[int] = set()
-        self.completed_measured = 0
-        self.measure_start: float | None = None
         self.last_progress = time.perf_counter()
         self._wire()
 
     # --- wiring --------------------------------------------------------------------------------
     def _wire(self) -> None:
-        compiled, workers = self.compiled, self.workers
+        compiled, workers, report = self.compiled, self.workers, self.session.report
         outs: dict[str, list[Edge]] = {nid: [] for nid in compiled.order}
         for settings in edge_queues(compiled, self.mode):
-            stats = self.report.edges.setdefault(settings.name, EdgeStats(settings.policy, settings.size))
+            stats = report.edges.setdefault(settings.name, EdgeStats(settings.policy, settings.size))
             edge = Edge(settings, stats)
             workers[settings.dst].in_edges.append(edge)
             outs[settings.src].append(edge)
         for nid in compiled.order:
-            node, w = compiled.nodes[nid], workers[nid]
-            w.network = node.op.runs_network
-            for input_name, spec in node.inputs.items():
+            w = workers[nid]
+            for input_name, spec in compiled.nodes[nid].inputs.items():
                 if spec.previous:
-                    slot = FeedbackSlot(spec.port, nid, skip_ports=self._skip_ports(nid, spec.node))
+                    producer = workers[spec.node].op
+                    slot = FeedbackSlot(
+                        spec.port, nid, producer, skip_inputs=self._skip_inputs(nid, spec.node)
+                    )
                     workers[spec.node].feedback_out.append(slot)
                     w.feedback_in.append((input_name, slot, spec.node))
             if nid != self.source and not w.in_edges:  # driven by the source's frames only
@@ -218,21 +198,15 @@ class ThreadedRun:
         self.lossless = all(w.outlet.policy == "block" for w in workers.values())
         self.terminals = {nid for nid, w in workers.items() if w.terminal}
 
-    def _skip_ports(self, consumer: str, producer: str) -> tuple[str, ...]:
-        """`FeedbackSlot.skip_ports`: set when the producer is fed by the consumer alone."""
-        op = self.compiled.nodes[producer].op
-        if op.accepts_skipped:
-            return ()
-        skippable = {port.name for port in op.inputs if port.skippable}
-        inputs = [e for name, e in self.compiled.nodes[producer].inputs.items() if name not in skippable]
-        if not inputs or any(e.previous or e.node != consumer for e in inputs):
-            return ()
-        return tuple(e.port for e in inputs)
+    def _skip_inputs(self, consumer: str, producer: str) -> tuple[tuple[str, str], ...]:
+        """`FeedbackSlot.skip_inputs`: the producer's forward inputs that the consumer feeds."""
+        inputs = self.compiled.nodes[producer].inputs.items()
+        return tuple((name, e.port) for name, e in inputs if e.node == consumer and not e.previous)
 
     # --- queues (called with the lock held) ------------------------------------------------------
     def _check_stop(self) -> None:
         if self.stopping:
-            raise _Stopped
+            raise Stopped
 
     def _flush(self, w: Worker) -> None:
         outlet = w.outlet
@@ -274,8 +248,8 @@ class ThreadedRun:
                     full = [e for e in outlet.edges if e.full] or outlet.edges
                     for edge in full:
                         edge.stats.dropped += 1
-                        if self.trace is not None and isinstance(old, Packet):
-                            self.trace.drop(w.node_id, old.index, edge.settings.name)
+                        if isinstance(old, Packet):
+                            self.session.dropped(w.node_id, old.index, edge.settings.name)
                 self._flush(w)
 
     def _take(self, w: Worker, block: bool = True) -> list[Packet] | None | _NotReady:
@@ -317,31 +291,21 @@ class ThreadedRun:
         target = w.last_index
         if target < 0:
             return SKIPPED
-        if (
-            self.lossless
-            and slot.skip_ports
-            and all(w.last_outputs.get(port) is SKIPPED for port in slot.skip_ports)
-        ):
+        if self.lossless and slot.known_skipped(w.last_outputs):
             # e.g. a gate reading back the network's labels: on a frame the gate skipped the
             # network did not run, so its value is known without waiting for its thread
             return SKIPPED
         with self.lock:
             if self.lossless:
-                while slot.index < target and not slot.producer_done:
+                while slot.history.index < target and not slot.producer_done:
                     self._check_stop()
                     w.set_state("feedback", f"{producer}.{slot.port}")
                     w.cond.wait(WAIT_S)
-            if target in slot.history:
-                value = slot.history[target]
-            else:
-                earlier = [k for k in slot.history if k <= target]
-                value = slot.history[max(earlier)] if earlier else SKIPPED
-            for k in [k for k in slot.history if k < target]:
-                del slot.history[k]
-            return value
+            return slot.history.read(target)
 
     # --- bookkeeping (lock held) -----------------------------------------------------------------
-    def _finish_frame(self, w: Worker, index: int) -> None:
+    def _finish_frame(self, w: Worker, info: FrameInfo) -> None:
+        index = info.index
         now = time.perf_counter()
         self.last_progress = now
         for k in [k for k in self.pending if k < index]:
@@ -351,27 +315,15 @@ class ThreadedRun:
         if entry is None:
             return
         entry[0].discard(w.node_id)
-        if entry[0]:
-            return
-        del self.pending[index]
-        report = self.report
-        if index >= self.warmup:
-            report.frames += 1
-            report.latencies_s.append(now - entry[1])
-            if index in self.network_frames:
-                report.keyframes += 1
-                report.keyframe_frames.append(index)
-        self.network_frames.discard(index)
-        if len(self.network_frames) > 64:
-            self.network_frames = {k for k in self.network_frames if k > index}
-        if self.trace is not None:
-            self.trace.frame(index, entry[1], now)
+        if not entry[0]:
+            del self.pending[index]
+            self.session.frame_done(info, entry[1], now)
 
     # --- threads ---------------------------------------------------------------------------------
     def _guard(self, w: Worker, body: Any) -> None:
         try:
             body(w)
-        except _Stopped:
+        except Stopped:
             pass
         except BaseException as exc:  # noqa: BLE001 - reported by the supervisor, naming the node
             with self.lock:
@@ -394,218 +346,77 @@ class ThreadedRun:
             x.cond.notify_all()
         self.finished.set()
 
-    def _source_frames(self, w: Worker) -> Iterator[tuple[FrameInfo, dict[str, Any]]]:
+    def _run_source(self, w: Worker) -> None:
+        session = self.session
         frames = w.op.frames()
-        interval = 1.0 / self.ctx.fps if self.pace and self.ctx.fps else None
-        start = time.perf_counter()
+
+        def stopped() -> bool:
+            w.set_state("pacing")
+            return self.stopping
+
         count = 0
         while True:
-            if interval is not None:
-                target = start + count * interval
-                while (delay := target - time.perf_counter()) > 0:
-                    w.set_state("pacing")
-                    if self.stopping:
-                        raise _Stopped
-                    time.sleep(min(delay, WAIT_S))
-            w.set_state("running", str(count))
-            w.frame = None
-            item = next(frames, None)
-            if item is None:
-                return
-            count += 1
-            yield item
-
-    def _run_source(self, w: Worker) -> None:
-        durations = self.report.nodes[w.node_id].durations_s
-        frames = self._source_frames(w)
-        while True:
             self._check_stop()
-            t0 = time.perf_counter()
-            item = next(frames, None)
+            session.pace(count, stopped)
+            w.set_state("running", str(count))
+            item = session.read(frames)
             if item is None:
                 break
-            info, produced = item
-            t1 = time.perf_counter()
-            if info.index >= self.warmup:
-                durations.append(t1 - t0)
-                if self.measure_start is None:
-                    self.measure_start = t0
-            if self.trace is not None:
-                self.trace.span(w.node_id, info.index, t0, t1)
+            count += 1
+            info, produced, t0 = item
             with self.lock:
-                self.report.source_frames += 1
                 self.pending[info.index] = (set(self.terminals), t0)
-                self.last_progress = t1
+                self.last_progress = time.perf_counter()
                 if w.terminal:
-                    self._finish_frame(w, info.index)
+                    self._finish_frame(w, info)
             w.last_index = info.index
             self._emit(w, Packet(info.index, info, t0, produced))
         self._emit(w, EOS)
 
-    def _instances(self, nid: str) -> list[Operator]:
-        """The node's operator instances: one, or `workers` of them."""
-        return [self.ops[nid], *self.extra_ops.get(nid, [])]
-
-    @staticmethod
-    def _forward_inputs(w: Worker, packets: list[Packet]) -> dict[str, Any]:
-        """The node's inputs from its forward edges for one frame (SKIPPED where a port has none)."""
-        return {
+    def _inputs(self, w: Worker, packets: list[Packet], feedback: bool = True) -> dict[str, Any]:
+        """The node's inputs for one frame: its forward edges' values (SKIPPED where a port has none),
+        and its feedback values."""
+        inputs = {
             edge.settings.input: packet.values.get(edge.settings.port, SKIPPED)
             for edge, packet in zip(w.in_edges, packets, strict=True)
             if not edge.synthetic
         }
-
-    def _process(self, w: Worker, op: Operator, first: Packet, kwargs: dict[str, Any], lane: int = 0) -> Any:
-        """`op.process` on one frame, timed for the report and the trace (`lane`: the instance's row)."""
-        t0 = time.perf_counter()
-        outputs = op.process(first.info, **kwargs)
-        t1 = time.perf_counter()
-        if first.index >= self.warmup:
-            self.report.nodes[w.node_id].durations_s.append(t1 - t0)
-        if self.trace is not None:
-            self.trace.span(w.node_id, first.index, t0, t1, lane=lane)
-        return outputs
+        if feedback:
+            for input_name, slot, producer in w.feedback_in:
+                inputs[input_name] = self._feedback(w, slot, producer)
+        return inputs
 
     def _run_node(self, w: Worker) -> None:
-        op = w.op
-        skipped_outputs = {port.name: SKIPPED for port in op.outputs}
-        while True:
-            packets = self._take(w)
-            if packets is None:
-                break
+        while (packets := self._take(w)) is not None:
             assert isinstance(packets, list)
             first = packets[0]
-            kwargs = self._forward_inputs(w, packets)
-            for input_name, slot, producer in w.feedback_in:
-                kwargs[input_name] = self._feedback(w, slot, producer)
-            if not op.called_on(kwargs):
-                outputs, ran = skipped_outputs, False
-            else:
-                w.set_state("running", str(first.index))
-                w.frame = first.index
-                outputs = self._process(w, op, first, kwargs)
-                w.frame = None
-                ran = True
-            self._finished(w, first, outputs, ran)
+            inputs = self._inputs(w, packets)
+            w.set_state("running", str(first.index))
+            w.frame = first.index
+            outputs, _ = self.session.node_step(w.node_id, w.op, first.info, inputs)
+            w.frame = None
+            self._finished(w, first, outputs)
         self._emit(w, EOS)
 
     def _run_parallel(self, w: Worker) -> None:
         """A stateless node on several instances: frames taken in order, run at once, emitted in order."""
-        free = self._instances(w.node_id)
-        lane = {id(op): i for i, op in enumerate(free)}  # which trace row an instance's spans go to
-        width = len(free)
-        limit = width + max(e.settings.size for e in w.in_edges)  # frames held, running or waiting
-        skipped_outputs = {port.name: SKIPPED for port in w.op.outputs}
-        inflight: deque[tuple[Packet, Future | dict[str, Any], bool]] = deque()
-
-        def wake(_: Future) -> None:
-            with self.lock:
-                w.cond.notify()
-
-        def call(instance: Operator, first: Packet, kwargs: dict[str, Any]) -> dict[str, Any]:
-            try:
-                return self._process(w, instance, first, kwargs, lane[id(instance)])
-            finally:
-                with self.lock:
-                    free.append(instance)
-
-        def head_done() -> bool:
-            return bool(inflight) and (not isinstance(inflight[0][1], Future) or inflight[0][1].done())
-
-        def failed() -> tuple[Packet, Future] | None:
-            """A frame in flight whose call raised: the run fails now, not when its turn comes."""
-            for first, result, _ in inflight:
-                if isinstance(result, Future) and result.done() and result.exception() is not None:
-                    return first, result
-            return None
-
-        jobs: queue.SimpleQueue[tuple[Operator, Packet, dict[str, Any], Future] | None] = queue.SimpleQueue()
-
-        def serve() -> None:
-            while (job := jobs.get()) is not None:
-                instance, first, kwargs, future = job
-                try:
-                    future.set_result(call(instance, first, kwargs))
-                except BaseException as exc:  # noqa: BLE001 - re-raised in frame order by the node
-                    future.set_exception(exc)
-
-        # daemon threads (not a ThreadPoolExecutor, whose threads the interpreter waits for at exit):
-        # an operator stuck in process() must not keep Ctrl-C from ending the program
-        threads = [
-            threading.Thread(target=serve, name=f"jejunet-{w.node_id}-{i + 1}", daemon=True)
-            for i in range(width)
-        ]
-        for thread in threads:
-            thread.start()
-        eos = False
+        lanes = Lanes(self, w)
         try:
-            while True:
-                with self.lock:
-                    while not head_done() and not (eos and not inflight) and failed() is None:
-                        self._check_stop()
-                        ready = all(e.items for e in w.in_edges)
-                        if not eos and ready and free and len(inflight) < limit:
-                            break
-                        if inflight:
-                            w.set_state("running", str(inflight[0][0].index))
-                        else:
-                            empty = next((e for e in w.in_edges if not e.items), None)
-                            w.set_state("starved", empty.settings.name if empty else "")
-                        w.cond.wait(WAIT_S)
-                    done = head_done()
-                    failure = failed()
-                if failure is not None:
-                    w.frame = failure[0].index
-                    failure[1].result()  # raises the operator's error, naming this frame
-                if done:
-                    first, result, ran = inflight.popleft()
-                    w.frame = first.index
-                    outputs = result.result() if isinstance(result, Future) else result
-                    w.frame = None
-                    self._finished(w, first, outputs, ran)
-                    continue
-                if eos:
-                    break
-                packets = self._take(w, block=False)  # never wait here with finished frames to hand on
-                if packets is NOT_READY:
-                    continue
-                if packets is None:
-                    eos = True
-                    continue
-                assert isinstance(packets, list)
-                first = packets[0]
-                kwargs = self._forward_inputs(w, packets)
-                if not w.op.called_on(kwargs):
-                    inflight.append((first, skipped_outputs, False))
-                    continue
-                with self.lock:
-                    instance = free.pop()
-                future: Future = Future()
-                future.add_done_callback(wake)
-                jobs.put((instance, first, kwargs, future))
-                inflight.append((first, future, True))
+            lanes.drive()
         finally:
-            # on an error or a stop, do not wait for the other frames in flight: the run is ending
-            for _ in threads:
-                jobs.put(None)
-        for thread in threads:
-            thread.join()
+            lanes.shutdown()  # on an error or a stop, do not wait for the frames in flight
+        lanes.join()
         self._emit(w, EOS)
 
-    def _finished(self, w: Worker, first: Packet, outputs: dict[str, Any], ran: bool) -> None:
+    def _finished(self, w: Worker, first: Packet, outputs: dict[str, Any]) -> None:
         """Book a frame a node is done with, then hand its outputs on."""
         w.last_index, w.last_outputs = first.index, outputs
         with self.lock:
             for slot in w.feedback_out:
-                slot.history[first.index] = outputs.get(slot.port, SKIPPED)
-                slot.index = first.index
-                if len(slot.history) > FEEDBACK_HISTORY:
-                    del slot.history[next(iter(slot.history))]
+                slot.history.write(first.index, outputs.get(slot.port, SKIPPED))
                 self.workers[slot.consumer].cond.notify()
-            if ran and w.network:
-                self.network_frames.add(first.index)
             if w.terminal:
-                self._finish_frame(w, first.index)
+                self._finish_frame(w, first.info)
             self.last_progress = time.perf_counter()
         self._emit(w, Packet(first.index, first.info, first.t0, outputs))
 
@@ -614,11 +425,10 @@ class ThreadedRun:
         parts = [f"graph stalled: no frame moved for {idle_s:.1f} s"]
         starved, others = [], []
         now = time.perf_counter()
-        for nid in self.compiled.order:
-            w = self.workers[nid]
+        for nid, w in self.workers.items():
             if w.done:
                 continue
-            op = self.compiled.nodes[nid].op.name
+            op = w.op.name
             if w.state == "starved":
                 starved.append(f"node '{nid}' is starved (waits for {w.detail}, last frame {w.last_index})")
             elif w.state == "running":
@@ -643,21 +453,21 @@ class ThreadedRun:
                 self._stop_locked()
                 raise GraphStalled(message)
 
-    def run(self, progress: Progress | None, progress_interval: float) -> RunReport:
-        compiled, ops, report = self.compiled, self.ops, self.report
-        opened: list[Operator] = []  # every instance opened and not closed yet
-        current = self.source
-        start = time.perf_counter()
-        try:
-            for nid in compiled.order:
-                current = nid
-                for op in self._instances(nid):
-                    op.open(self.ctx)
-                    opened.append(op)
+    def _shutdown(self) -> None:
+        """Stop every thread (before the session aborts the operators)."""
+        with self.lock:
+            self._stop_locked()
+        for w in self.workers.values():
+            if w.thread is not None and w.thread.is_alive():
+                w.thread.join(timeout=2.0)
+
+    def run(self) -> RunReport:
+        session = self.session
+        with session.running(stop=self._shutdown):
             self.last_progress = time.perf_counter()
             for nid, w in self.workers.items():
                 body = self._run_source if nid == self.source else self._run_node
-                if nid in self.extra_ops:
+                if len(session.instances[nid]) > 1:
                     body = self._run_parallel
                 w.thread = threading.Thread(
                     target=self._guard, args=(w, body), name=f"jejunet-{nid}", daemon=True
@@ -665,43 +475,137 @@ class ThreadedRun:
             for w in self.workers.values():
                 assert w.thread is not None
                 w.thread.start()
-            next_progress = start + progress_interval
             while not self.finished.wait(0.05):
                 self._check_stall()
-                if progress is not None and time.perf_counter() >= next_progress:
-                    report.wall_s = time.perf_counter() - start
-                    progress(report)
-                    next_progress += progress_interval
             if self.error is not None:
-                current, exc, frame = self.error
-                raise node_error(current, compiled.nodes[current].op.name, exc, frame) from exc
+                node, exc, frame = self.error
+                raise session.locate(exc, (node, frame))
             for w in self.workers.values():
                 assert w.thread is not None
                 w.thread.join()
-            end = time.perf_counter()
-            for nid in compiled.order:
-                current = nid
-                for op in self._instances(nid):
-                    op.close()
-                    opened.remove(op)
-        except BaseException as exc:
-            with self.lock:
-                self._stop_locked()
-            for w in self.workers.values():
-                if w.thread is not None and w.thread.is_alive():
-                    w.thread.join(timeout=2.0)
-            for op in opened:
-                with contextlib.suppress(Exception):  # aborting must reach every opened instance
-                    op.abort()
-            if isinstance(exc, NodeError) or not isinstance(exc, Exception):
-                raise
-            raise node_error(current, compiled.nodes[current].op.name, exc, None) from exc
-        measured_from = self.measure_start if self.warmup and self.measure_start else start
-        report.wall_s = end - measured_from
-        report.dropped = report.source_frames - report.frames - min(self.warmup, report.source_frames)
-        report.dropped = max(report.dropped, 0)
-        collect_run_info(report, ops)
-        return report
+            session.frames_finished()
+        return session.report
+
+
+class Lanes:
+    """A stateless node's instances, each on a daemon thread: calls handed out, results taken in order.
+
+    Daemon threads (not a ThreadPoolExecutor, whose threads the interpreter waits for at exit):
+    an operator stuck in process() must not keep Ctrl-C from ending the program.
+    """
+
+    def __init__(self, run: ThreadedRun, w: Worker) -> None:
+        self.run, self.w = run, w
+        self.free = list(run.session.instances[w.node_id])
+        self.lane = {id(op): i for i, op in enumerate(self.free)}  # which trace row an instance's spans go to
+        self.limit = len(self.free) + max(
+            e.settings.size for e in w.in_edges
+        )  # frames held, running or waiting
+        self.inflight: deque[tuple[Packet, Future | dict[str, Any]]] = deque()
+        self.jobs: queue.SimpleQueue[tuple[Operator, Packet, dict[str, Any], Future] | None] = (
+            queue.SimpleQueue()
+        )
+        self.eos = False
+        self.threads = [
+            threading.Thread(target=self._serve, name=f"jejunet-{w.node_id}-{i + 1}", daemon=True)
+            for i in range(len(self.free))
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _serve(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            instance, first, inputs, future = job
+            try:
+                future.set_result(self._call(instance, first, inputs))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in frame order by the node
+                future.set_exception(exc)
+
+    def _call(self, instance: Operator, first: Packet, inputs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            lane = self.lane[id(instance)]
+            return self.run.session.node_step(self.w.node_id, instance, first.info, inputs, lane)[0]
+        finally:
+            with self.run.lock:
+                self.free.append(instance)
+
+    def _wake(self, _: Future) -> None:
+        with self.run.lock:
+            self.w.cond.notify()
+
+    def _head_done(self) -> bool:
+        return bool(self.inflight) and (not isinstance(head := self.inflight[0][1], Future) or head.done())
+
+    def _failed(self) -> tuple[Packet, Future] | None:
+        """A frame in flight whose call raised: the run fails now, not when its turn comes."""
+        for first, result in self.inflight:
+            if isinstance(result, Future) and result.done() and result.exception() is not None:
+                return first, result
+        return None
+
+    def _can_take(self) -> bool:
+        ready = all(e.items for e in self.w.in_edges)
+        return not self.eos and ready and bool(self.free) and len(self.inflight) < self.limit
+
+    def _wait(self) -> tuple[bool, tuple[Packet, Future] | None]:
+        """Until the oldest frame is done, a call failed, or another frame can be taken (lock taken)."""
+        run, w = self.run, self.w
+        with run.lock:
+            while not self._head_done() and not (self.eos and not self.inflight) and self._failed() is None:
+                run._check_stop()
+                if self._can_take():
+                    break
+                if self.inflight:
+                    w.set_state("running", str(self.inflight[0][0].index))
+                else:
+                    empty = next((e for e in w.in_edges if not e.items), None)
+                    w.set_state("starved", empty.settings.name if empty else "")
+                w.cond.wait(WAIT_S)
+            return self._head_done(), self._failed()
+
+    def drive(self) -> None:
+        run, w = self.run, self.w
+        while True:
+            done, failure = self._wait()
+            if failure is not None:
+                w.frame = failure[0].index
+                failure[1].result()  # raises the operator's error, naming this frame
+            if done:
+                first, result = self.inflight.popleft()
+                w.frame = first.index
+                outputs = result.result() if isinstance(result, Future) else result
+                w.frame = None
+                run._finished(w, first, outputs)
+            elif self.eos:
+                return
+            else:
+                packets = run._take(w, block=False)  # never wait here with finished frames to hand on
+                if packets is None:
+                    self.eos = True
+                elif isinstance(packets, list):
+                    self._submit(packets)
+
+    def _submit(self, packets: list[Packet]) -> None:
+        first = packets[0]
+        inputs = self.run._inputs(self.w, packets, feedback=False)  # never on a feedback edge
+        if not self.w.op.called_on(inputs):
+            self.inflight.append((first, self.run.session.skipped(self.w.node_id)))
+            return
+        with self.run.lock:
+            instance = self.free.pop()
+        future: Future = Future()
+        future.add_done_callback(self._wake)
+        self.jobs.put((instance, first, inputs, future))
+        self.inflight.append((first, future))
+
+    def shutdown(self) -> None:
+        """Let every lane's thread end once its call returns."""
+        for _ in self.threads:
+            self.jobs.put(None)
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join()
 
 
 def run_threaded(
@@ -715,13 +619,23 @@ def run_threaded(
     warmup: int = 0,
     stall_timeout: float = 30.0,
     progress_interval: float = 0.25,
+    hooks: Iterable[Any] = (),
 ) -> RunReport:
     """Run the graph on one thread per node; return the run report (see the module doc).
 
     `realtime` picks the realtime queue defaults (also when the file says `mode: realtime`);
-    `pace` releases a file source's frames at its frame rate, as a camera would.
+    `pace` releases a file source's frames at its frame rate, as a camera would;
+    `progress(report)` is called as frames are done, at most every `progress_interval` seconds.
     """
-    ctx = ctx or RunContext(pipeline_file=compiled.file)
-    ctx.realtime = ctx.realtime or realtime or compiled.spec.mode == "realtime"
-    run = ThreadedRun(compiled, ctx, ctx.realtime, pace, trace, warmup, stall_timeout)
-    return run.run(progress, progress_interval)
+    every = [*hooks, trace, ProgressHook(progress, progress_interval) if progress is not None else None]
+    session = RunSession(
+        compiled,
+        ctx,
+        executor="threaded",
+        realtime=realtime,
+        pace=pace,
+        warmup=warmup,
+        hooks=every,
+        parallel=True,
+    )
+    return ThreadedRun(session, stall_timeout).run()

@@ -3,6 +3,8 @@
 Every call of a node on a frame is a complete event ("X") on that node's row; every frame's
 journey from the source to the end of the graph is an async span on a "frames" row; drops are
 instant events on the row of the node whose output was dropped.
+
+A recorder is a run hook (`jejunet.graph.hooks`): pass it as `trace=` or among `hooks=`.
 """
 
 from __future__ import annotations
@@ -92,6 +94,16 @@ class TraceRecorder:
         }
         with self._lock:
             self.events.append(event)
+
+    # --- run hooks -------------------------------------------------------------------------------
+    def node_done(self, node: str, frame: int, start: float, end: float, lane: int = 0, **_: Any) -> None:
+        self.span(node, frame, start, end, lane=lane)
+
+    def frame_done(self, frame: int, start: float, end: float, **_: Any) -> None:
+        self.frame(frame, start, end)
+
+    def frame_dropped(self, node: str, frame: int, edge: str, **_: Any) -> None:
+        self.drop(node, frame, edge)
 
     def to_dict(self) -> dict[str, Any]:
         with self._lock:

@@ -158,6 +158,21 @@ class Operator:
     def close(self) -> None:
         """End of stream after success: flush and commit outputs."""
 
+    # --- what a run reports and records (read after `open`) -----------------------------------
+    def run_info(self) -> dict[str, Any]:
+        """What the run report says about this node (e.g. its delegate); `keyframe_reasons` is lifted
+        into the report's own key."""
+        return {}
+
+    def model_file(self) -> Path | None:
+        """The model file this node runs (its SHA-256 goes into the run report), if it runs one."""
+        return None
+
+    def network_io(self, inputs: Mapping[str, Any]) -> tuple[Any, Any] | None:
+        """Network nodes, right after `process(inputs)`: (the input tensor it fed, the raw output
+        tensor), for replay fixtures; None for other nodes."""
+        return None
+
     def abort(self) -> None:
         """End of stream after a failure: release resources, remove partial outputs."""
         self.close()

@@ -80,6 +80,14 @@ class TfliteInfer(Operator):
         path, entry = resolve_model(p.model, base_dir=base, download=True)
         self.model = load_model(path, entry, p.num_threads, p.delegate, p.mean, p.std)
 
+    def model_file(self) -> Path:
+        return self.model.path
+
+    def network_io(self, inputs: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        # right after process(): the interpreter still holds that call's output
+        tensor = preprocess(self.model, inputs["image"])
+        return tensor, self.model.interpreter.get_tensor(self.model.output_index).copy()
+
     def run_info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"model": str(self.model.path), "delegate": self.model.delegate}
         if self.model.fallback_reason:
