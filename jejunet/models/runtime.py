@@ -6,6 +6,13 @@ falls back to the built-in kernels, and the choice is recorded.
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +39,39 @@ class ModelSignature:
     output_shape: tuple[int, ...]
     output_dtype: str
     gives_probabilities: bool
+
+
+_STDERR_LOCK = threading.Lock()
+#: what the TFLite runtime prints on fd 2 when all is well (dropped); anything else is passed on
+_NATIVE_NOISE = re.compile(
+    rb"^INFO: (Created TensorFlow Lite XNNPACK delegate for CPU|Initialized TensorFlow Lite runtime)\.\s*$"
+)
+
+
+@contextmanager
+def quiet_native_info() -> Iterator[None]:
+    """Drop the TFLite runtime's INFO lines from fd 2 while the block runs; other lines still show."""
+    with _STDERR_LOCK:
+        sys.stderr.flush()
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all: nothing to filter
+            yield
+            return
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                kept = [
+                    line for line in sink.read().splitlines(keepends=True) if not _NATIVE_NOISE.match(line)
+                ]
+                if kept:
+                    os.write(2, b"".join(kept))
 
 
 def _read_checked(path: Path) -> bytes:
@@ -117,9 +157,10 @@ def load_model(
         tried.append(("builtin", litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
     reason = None
     for name, resolver in tried:
-        interp = _interpreter(data, path, resolver, num_threads)
         try:
-            interp.allocate_tensors()
+            with quiet_native_info():
+                interp = _interpreter(data, path, resolver, num_threads)
+                interp.allocate_tensors()
         except RuntimeError as exc:
             reason = " ".join(str(exc).split())
             continue
