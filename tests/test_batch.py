@@ -6,11 +6,15 @@ on two cores). The Ray tests share one local instance (2 CPUs) started once for 
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
@@ -20,6 +24,7 @@ from PIL import Image
 
 from jejunet.batch.driver import BatchOptions, run_batch
 from jejunet.batch.inputs import expand_inputs
+from jejunet.batch.progress import BatchProgress
 from jejunet.errors import UserError
 
 from .conftest import PIPELINES
@@ -188,6 +193,48 @@ def test_resume_skips_complete_videos_and_redoes_partial_ones(
     assert (out / "a" / "labels" / "000000.png").stat().st_mtime_ns == done_a
     _same_outputs(out / "b", _graph_run(cli, clips["b"], tmp_path / "ref_b"))
     assert _leftovers(out) == []
+
+
+def test_http_urls_in_a_manifest_are_fetched_and_run_as_files(
+    cli, tmp_path: Path, clips: dict[str, Path]
+) -> None:
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(clips["a"].parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        manifest = tmp_path / "urls.txt"
+        manifest.write_text(f"{base}/a.mp4\n{base}/missing.mp4\n")
+        out = tmp_path / "out"
+        result = cli("batch", PIPELINE, manifest, "--out", out, "--quiet")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.code == 1, result.err
+    rows = _rows(out)
+    assert rows["a"]["status"] == "ok" and rows["a"]["source"] == f"{base}/a.mp4"
+    assert rows["missing"]["status"] == "failed" and "404" in rows["missing"]["error"]
+    _same_outputs(out / "a", _graph_run(cli, clips["a"], tmp_path / "ref"))
+    assert not any(p.name.startswith(".source") for p in (out / "a").iterdir())
+
+
+def test_progress_bar_counts_videos_and_frames() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = BatchProgress(2, 20, stream=screen)
+    bar.frames_of("a", 7)
+    bar.last = 0.0
+    bar.frames_of("b", 3)
+    assert "0/2 videos  10/20 frames" in screen.getvalue()
+    bar.task_done("a", 10)
+    bar.video_done({"video": "a", "status": "failed", "frames": 0, "wall_s": 1.0, "error": "x"})
+    assert "1/2 videos  13/20 frames" in screen.getvalue() and "1 failed" in screen.getvalue()
+    quiet = Terminal()
+    BatchProgress(2, 20, stream=quiet, quiet=True).video_done({"video": "a", "status": "ok"})
+    assert quiet.getvalue() == ""
 
 
 def test_chunks_with_an_interval_dividing_n_equal_the_unchunked_labels(

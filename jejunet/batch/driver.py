@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ def _check(opts: BatchOptions) -> None:
         problems.append(f"--workers: expected 1 or more, got {opts.workers}")
     if opts.chunk_frames is not None and opts.chunk_frames < 1:
         problems.append(f"--chunk-frames: expected 1 or more frames, got {opts.chunk_frames}")
+    if opts.engine == "ray" and importlib.util.find_spec("ray") is None:
+        problems.append("--engine ray needs Ray: pip install 'jejunet[ray]'")
     if opts.address and opts.engine != "ray":
         problems.append("--address: only with --engine ray")
     if problems:
@@ -183,11 +186,22 @@ def make_engine(opts: BatchOptions, info: graphrun.PipelineInfo) -> Engine:
     return LocalEngine(info)
 
 
+def _start(factory: EngineFactory, opts: BatchOptions, info: graphrun.PipelineInfo, created: bool) -> Engine:
+    """The engine; when it cannot start, an output folder this run created is removed again."""
+    try:
+        return factory(opts, info)
+    except UserError:
+        if created and not any(opts.out.iterdir()):
+            opts.out.rmdir()
+        raise
+
+
 def run_batch(opts: BatchOptions, engine_factory: EngineFactory = make_engine) -> tuple[int, dict[str, Any]]:
     """Run the batch; returns the exit code (0 all done, 1 some failed) and the summary's JSON."""
     _check(opts)
     info = graphrun.inspect(opts.pipeline, opts.sets)
     videos = expand_inputs(opts.inputs)
+    created = not opts.out.exists()
     prepare_output_dir(opts.out)
     began = time.perf_counter()
     work = plan(opts, videos, info)
@@ -196,12 +210,17 @@ def run_batch(opts: BatchOptions, engine_factory: EngineFactory = make_engine) -
         bar.video_done(row)
     collector = Collector(opts, info, work, bar)
     collector.stitch_ready()
-    workers = 0
+    workers, engine_start = 0, 0.0
     if work.tasks:
-        engine = engine_factory(opts, info)
-        workers = engine.workers
+        started = time.perf_counter()
+        engine = _start(engine_factory, opts, info, created)
+        workers, engine_start = engine.workers, time.perf_counter() - started
         try:
             engine.run(work.tasks, collector.on_result, collector.on_frames)
+        except BaseException:  # interrupted: complete videos stay, partial ones go
+            for video in videos:
+                _clean(opts.out, video.name, keep_chunks=True)
+            raise
         finally:
             engine.close()
             bar.finish()
@@ -214,7 +233,7 @@ def run_batch(opts: BatchOptions, engine_factory: EngineFactory = make_engine) -
         "workers": workers,
         "chunk_frames": opts.chunk_frames,
         "sets": list(opts.sets),
-        "totals": totals(rows, time.perf_counter() - began),
+        "totals": totals(rows, time.perf_counter() - began) | {"engine_start_s": round(engine_start, 3)},
     }
     write_summary(opts.out, rows, meta)
     return (1 if any(r["status"] == "failed" for r in rows) else 0), meta | {"videos": rows}

@@ -91,6 +91,11 @@ def inspect(file: Path, sets: list[str]) -> PipelineInfo:
     )
 
 
+def warm(info: PipelineInfo) -> None:
+    """Load what every video needs once per worker: operator modules, the pipeline, model signatures."""
+    compile_file(info.file, Overrides(sets=list(info.sets)))
+
+
 def _compile_for(
     info: PipelineInfo, source: str, folder: Path, start: int | None, max_frames: int | None
 ) -> CompiledGraph:

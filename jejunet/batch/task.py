@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jejunet.batch import graphrun, layout
+from jejunet.batch.fetch import fetch, is_remote_file
 from jejunet.batch.graphrun import FrameProgress, PipelineInfo
 from jejunet.errors import JejunetError
 
@@ -78,10 +79,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 class VideoRunner:
-    """Runs tasks of one pipeline; holds the validated pipeline between them."""
+    """Runs tasks of one pipeline; the pipeline is loaded (and its models checked) once, at the start."""
 
     def __init__(self, info: PipelineInfo) -> None:
         self.info = info
+        graphrun.warm(info)
 
     def run(self, task: Task, progress: FrameProgress | None = None) -> Result:
         """Run the task; a failure is a failed result (nothing left at the target), never a raise."""
@@ -89,9 +91,10 @@ class VideoRunner:
         folder = layout.temp_dir(target.parent, target.name)
         began = time.perf_counter()
         try:
+            source = str(fetch(task.source, folder)) if is_remote_file(task.source) else task.source
             report = graphrun.run_video(
                 self.info,
-                task.source,
+                source,
                 folder,
                 start=task.start,
                 max_frames=task.max_frames,
@@ -108,6 +111,8 @@ class VideoRunner:
             keyframe_frames=list(report["keyframe_frames"]),
             wall_s=time.perf_counter() - began,
         )
+        if source != task.source:
+            Path(source).unlink(missing_ok=True)
         try:
             layout.commit(folder, target, marker=result.row())
         except OSError as exc:
