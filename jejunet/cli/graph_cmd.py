@@ -16,6 +16,7 @@ from jejunet.graph.report import RunReport, percentiles_ms
 from jejunet.graph.scheduler import run_graph
 from jejunet.graph.threaded import run_threaded
 from jejunet.graph.trace import TraceRecorder
+from jejunet.media.atomic import check_outputs
 from jejunet.ops.base import RunContext
 
 EXECUTORS = ("threaded", "sequential")
@@ -209,10 +210,23 @@ def _trace_recorder(compiled: CompiledGraph) -> TraceRecorder:
     return TraceRecorder(list(compiled.order), {nid: n.op.name for nid, n in compiled.nodes.items()})
 
 
+def _check_outputs(compiled: CompiledGraph, args: argparse.Namespace) -> None:
+    """Every path the run will write is writable, checked before it starts (one line per path)."""
+    flags = [(getattr(args, f, None), False, f"--{f}") for f in ("report", "trace")]
+    for node in compiled.nodes.values():
+        if node.op.path_role in ("video", "labels"):
+            label = f"node '{node.id}' ({node.op.name}):"
+            flags.append(
+                (Path(str(getattr(node.params, node.op.path_param))), node.op.path_role == "labels", label)
+            )
+    check_outputs(flags)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     compiled = _compile(args)
     if args.labels_dir is not None:
         compiled = with_label_writer(compiled, str(args.labels_dir))
+    _check_outputs(compiled, args)
     bar = ProgressBar(expected_frames(compiled)) if not args.quiet and sys.stderr.isatty() else None
     trace = _trace_recorder(compiled) if args.trace is not None else None
     try:
@@ -260,6 +274,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.frames is not None and args.frames < 1:
         raise UserError(f"--frames: expected 1 or more frames, got {args.frames}")
     compiled = _compile(args)
+    check_outputs([(args.report, False, "--report")])
     with tempfile.TemporaryDirectory(prefix="jejunet-bench-") as tmp:
         compiled = _redirect_outputs(compiled, args, Path(tmp))
         report = _execute(compiled, args, warmup=args.warmup)

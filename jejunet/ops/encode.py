@@ -14,7 +14,7 @@ from pydantic import Field
 
 from jejunet.errors import MediaError
 from jejunet.kinds import FRAME
-from jejunet.media.atomic import AtomicPath
+from jejunet.media.atomic import AtomicPath, check_output, plain_reason
 from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext
 from jejunet.ops.registry import register
 
@@ -32,16 +32,23 @@ class EncodeParams(Params):
 
 
 class VideoWriter:
-    """Writes BGR frames to an MP4 at a temporary path; `finish` renames it onto the target."""
+    """Writes BGR frames to an MP4 at a temporary path; `finish` renames it onto the target.
+
+    The path is checked at once; the temporary file (and any folder for it) is made at the first
+    frame, so a run that fails before it leaves nothing behind. Failures name the target.
+    """
 
     def __init__(self, target: Path, fps: float, codec: str, options: dict[str, str]) -> None:
-        self.out = AtomicPath(target, suffix=".mp4.part")
+        check_output(target)
+        self.target = target
+        self.out: AtomicPath | None = None
         self.fps, self.codec, self.options = fps, codec, options
         self.container: Any = None
         self.stream: Any = None
         self.count = 0
 
     def _start(self, height: int, width: int) -> None:
+        self.out = AtomicPath(self.target, suffix=".mp4.part")
         self.container = av.open(str(self.out.temp), mode="w", format="mp4")
         rate = Fraction(self.fps).limit_denominator(1001)
         self.stream = self.container.add_stream(self.codec, rate=rate)
@@ -49,7 +56,17 @@ class VideoWriter:
         self.stream.pix_fmt = "yuv420p"
         self.stream.options = self.options
 
+    def _failed(self, exc: BaseException) -> MediaError:
+        self.discard()
+        return MediaError(f"{self.target}: cannot write the video ({plain_reason(exc)})")
+
     def write(self, image: np.ndarray) -> None:
+        try:
+            self._write(image)
+        except (av.FFmpegError, OSError) as exc:
+            raise self._failed(exc) from None
+
+    def _write(self, image: np.ndarray) -> None:
         if self.stream is None:
             self._start(*image.shape[:2])
         if image.shape[0] % 2 or image.shape[1] % 2:  # yuv420p needs even sizes
@@ -64,19 +81,24 @@ class VideoWriter:
             self.container.mux(packet)
 
     def finish(self) -> None:
-        if self.container is None:
-            self.out.discard()
-            raise MediaError(f"{self.out.target}: no frame to encode, nothing written")
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
+        if self.container is None or self.out is None:
+            self.discard()
+            raise MediaError(f"{self.target}: no frame to encode, nothing written")
+        try:
+            for packet in self.stream.encode():
+                self.container.mux(packet)
+            self.container.close()
+        except (av.FFmpegError, OSError) as exc:
+            raise self._failed(exc) from None
         self.out.commit()
 
     def discard(self) -> None:
         if self.container is not None:
             with contextlib.suppress(av.FFmpegError, OSError):
                 self.container.close()
-        self.out.discard()
+            self.container = None
+        if self.out is not None:
+            self.out.discard()
 
 
 @register

@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from jejunet.kinds import FRAME, LABELS, Shape
-from jejunet.media.atomic import prepare_output_dir, write_bytes_atomic
+from jejunet.media.atomic import check_output, make_dirs, remove_empty, write_bytes_atomic
 from jejunet.media.palette import encode_label_png
 from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
 from jejunet.ops.registry import register
@@ -47,10 +47,19 @@ class LabelWriter(Operator):
         return ShapeCheck()
 
     def open(self, ctx: RunContext) -> None:
-        self.dir = prepare_output_dir(Path(self.params.dir))
+        self.dir = Path(self.params.dir)
+        check_output(self.dir, folder=True)  # the folder itself is made at the first frame
+        self.created: list[Path] | None = None
 
     def process(self, info: FrameInfo, labels: np.ndarray, like: Any = None) -> dict[str, Any]:
+        if self.created is None:
+            self.created = make_dirs(self.dir)
         if like is not None:
             labels = upsample_labels(labels, *like.shape[:2])
         write_bytes_atomic(self.dir / label_filename(info, self.params.naming), encode_label_png(labels))
         return {}
+
+    def abort(self) -> None:
+        """A failed run leaves no empty folder it made (frames already written stay)."""
+        if getattr(self, "created", None):
+            remove_empty(self.created)
