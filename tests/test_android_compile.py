@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jejunet.android.capabilities import CAPABILITIES
+from jejunet.android.capabilities import CAPABILITIES, CAPABILITIES_VERSION
 from jejunet.android.schema import as_json, validate
+from jejunet.models.registry import resolve_model
 from tests.conftest import PIPELINES, REPO
 
 
@@ -83,7 +84,12 @@ def test_keyframe_pipeline_compiles_into_a_verified_bundle(cli, tmp_path, deepla
         "sink": "display",
     }
     segment = next(n for n in graph["nodes"] if n["id"] == "segment")
-    assert _sha(out / segment["model"]["file"]) == _sha(deeplab_model)
+    # the camera's 640×480 frames: `resize mode: aspect` → a stretch to 512×384, and that size's export
+    shipped = resolve_model("jejunet_mnv2_voc_int8", size=(384, 512))[0]
+    assert _sha(out / segment["model"]["file"]) == _sha(shipped)
+    assert segment["model"]["input"]["width"] == 512 and segment["model"]["input"]["height"] == 384
+    resize = next(n for n in graph["nodes"] if n["id"] == "resize")["params"]
+    assert resize == {"width": 512, "height": 384, "mode": "stretch", "interpolation": "linear"}
     assert segment["model"]["output"]["meaning"] == "labels"
     warp = next(n for n in graph["nodes"] if n["id"] == "warp")
     assert warp["inputs"]["prev_labels"] == {"from": "warp.labels", "previous": True}
@@ -92,7 +98,7 @@ def test_keyframe_pipeline_compiles_into_a_verified_bundle(cli, tmp_path, deepla
     gate = next(n for n in graph["nodes"] if n["id"] == "gate")
     assert gate["inputs"]["labels"] == {"from": "segment.labels", "previous": True}
     assert gate["params"]["object_motion_threshold"] == 6.0
-    assert graph["capabilities_version"] == 2
+    assert graph["capabilities_version"] == CAPABILITIES_VERSION
 
 
 def test_workers_become_threads_of_the_phones_one_interpreter(cli, tmp_path, deeplab_model):

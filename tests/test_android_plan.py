@@ -27,14 +27,14 @@ def test_thread_speedup_is_fitted_to_the_published_figures():
 def test_plan_prints_the_prediction_and_every_assumption(cli, tmp_path, bikes, deeplab_model):
     report = tmp_path / "plan.json"
     result = cli(
-        "graph", "plan", PIPELINES / "deeplab_per_frame.yaml", "--device", "pixel2", "--input", bikes,
+        "graph", "plan", PIPELINES / "deeplab_seed_per_frame.yaml", "--device", "pixel2", "--input", bikes,
         "--frames", "4", "--json", report,
     )  # fmt: skip
     assert result.code == 0, result.err
     assert "predicted:" in result.out and "assumptions:" in result.out and "862" in result.out
     plan = json.loads(report.read_text())
     segment = next(n for n in plan["nodes"] if n["node"] == "segment")
-    # the per-frame pipeline on 2 threads: the network alone is 1000/18 ms × 2.03 / 1.51
+    # the 2018 per-frame pipeline on 2 threads: the network alone is 1000/18 ms × 2.03 / 1.51
     assert segment["phone_ms"] == pytest.approx(1000 / 18 * 2.03 / 1.51, rel=0.02)
     assert plan["fps"] < 18
 

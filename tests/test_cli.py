@@ -23,7 +23,7 @@ def test_ops_list_is_generated_from_the_registry(cli) -> None:
 def test_ops_show(cli) -> None:
     result = cli("ops", "show", "resize")
     assert result.code == 0
-    assert "mode: one of: stretch|crop|pad (default 'stretch')" in result.out
+    assert "mode: one of: stretch|crop|pad|aspect (default 'stretch')" in result.out
     assert "image: frame.bgr8" in result.out
     result = cli("ops", "show", "tflite_infer", "--json")
     info = json.loads(result.out)
@@ -63,10 +63,12 @@ def test_model_inspect(cli, deeplab_model: Path, selfie_model: Path, tmp_path: P
 
 
 def test_graph_show(cli, shared) -> None:
-    result = cli("graph", "show", PIPELINES / "deeplab_per_frame.yaml")
+    result = cli("graph", "show", PIPELINES / "deeplab_seed_per_frame.yaml")
     assert result.code == 0
     assert "out labels: labels.u8 256×256" in result.out
     assert "segment.labels → upsample.labels [labels.u8]" in result.out
+    result = cli("graph", "show", PIPELINES / "deeplab_per_frame.yaml")  # the size follows the frame
+    assert result.code == 0 and "{'mode': 'aspect', 'snap_to': 'jejunet_mnv2_voc_int8'}" in result.out
 
 
 def test_run_selfie_with_overrides_and_report(cli, tmp_path: Path, bikes: Path) -> None:

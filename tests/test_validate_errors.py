@@ -101,7 +101,7 @@ def test_set_override_is_validated_and_named(cli, shared) -> None:
 
 
 def test_set_override_changes_shapes(cli, shared) -> None:
-    result = cli("graph", "validate", PIPELINES / "deeplab_per_frame.yaml", "--set", "resize.width=128")
+    result = cli("graph", "validate", PIPELINES / "deeplab_seed_per_frame.yaml", "--set", "resize.width=128")
     assert result.code == 2 and "expected 256×256, got 128×256" in result.err
 
 

@@ -35,7 +35,7 @@ def test_graph_eval_equals_direct_call(cli, tmp_path: Path, voc_dir: Path, deepl
     result = cli(
         "graph",
         "run",
-        PIPELINES / "deeplab_per_frame.yaml",
+        PIPELINES / "deeplab_seed_per_frame.yaml",
         "--input",
         voc_dir / "JPEGImages",
         "--output",

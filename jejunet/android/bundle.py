@@ -2,6 +2,8 @@
 
 The bundle is built in a temporary folder beside the target and renamed into place, so a failed
 compile leaves nothing behind; every file name inside it is generated, never taken from user input.
+A `resize` in `mode: aspect` becomes a stretch to the size its rule gives for the app's camera frames,
+and a model family ships the member for that size, as the host would pick it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from jejunet.errors import PipelineError, Problem, UserError
 from jejunet.graph.compiler import CompiledGraph
 from jejunet.models.registry import VOC_LABELS, resolve_model
 from jejunet.models.runtime import load_model
+from jejunet.ops.resize import target_size
 
 MANIFEST = "manifest.json"
 GRAPH = "graph.json"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+#: (height, width) of the app's camera frames (MainActivity: CameraFrames(640, 480))
+CAMERA_SIZE = (480, 640)
 
 
 @dataclass
@@ -45,6 +50,32 @@ def _compiler_version() -> str:
         return "jejunet"
 
 
+def phone_params(compiled: CompiledGraph, node_id: str) -> dict[str, Any]:
+    """A node's parameters as the phone runs them: `resize mode: aspect` → a stretch to its size."""
+    node = compiled.nodes[node_id]
+    values = node.params.model_dump()
+    if node.op.name != "resize":
+        return values
+    height, width = target_size(node.params, *CAMERA_SIZE)  # type: ignore[arg-type]
+    if values["mode"] == "aspect":
+        values.update(mode="stretch", width=width, height=height)
+    return values
+
+
+def network_size(compiled: CompiledGraph, node_id: str) -> tuple[int, int] | None:
+    """(height, width) of the image reaching a network node on the phone: the nearest resize upstream."""
+    current = node_id
+    for _ in range(len(compiled.nodes)):
+        edge = compiled.nodes[current].inputs.get("image")
+        if edge is None or edge.previous:
+            return None
+        current = edge.source.split(".")[0]
+        if compiled.nodes[current].op.name == "resize":
+            values = phone_params(compiled, current)
+            return values["height"], values["width"]
+    return None
+
+
 def check_capabilities(compiled: CompiledGraph) -> list[str]:
     """Refuse what the phone cannot run (every problem at once); return notes on what is replaced."""
     where = str(compiled.file) if compiled.file else "<pipeline>"
@@ -60,7 +91,12 @@ def check_capabilities(compiled: CompiledGraph) -> list[str]:
             continue
         if cap.note:
             notes.append(f"{node_id} ({name} → {cap.android_op}): {cap.note}")
-        values = node.params.model_dump()
+        values = phone_params(compiled, node_id)
+        if name == "resize" and node.params.mode == "aspect":  # type: ignore[attr-defined]
+            notes.append(
+                f"{node_id} (resize, mode aspect): a stretch to {values['width']}×{values['height']}, "
+                f"the size its rule gives for the camera's {CAMERA_SIZE[1]}×{CAMERA_SIZE[0]} frames"
+            )
         for param, value in values.items():
             rule = cap.params.get(param)
             if rule is None:
@@ -92,7 +128,8 @@ def _model_section(compiled: CompiledGraph, node_id: str, files: dict[str, Path 
     """Model file, labels and how to feed and read the model; registers the files to copy."""
     params = compiled.nodes[node_id].params
     base = compiled.file.parent if compiled.file else None
-    path, entry = resolve_model(params.model, base_dir=base, download=False)
+    size = network_size(compiled, node_id)
+    path, entry = resolve_model(params.model, base_dir=base, download=False, size=size)
     model = load_model(path, entry, 1, params.delegate, params.mean, params.std)
     sig = model.signature
     meaning = entry.output if entry else None
@@ -138,7 +175,7 @@ def graph_document(
         cap = CAPABILITIES[node.op.name]
         params = {
             k: v
-            for k, v in node.params.model_dump().items()
+            for k, v in phone_params(compiled, node_id).items()
             if not (cap.params.get(k) and cap.params[k].host_only)
         }
         item: dict[str, Any] = {

@@ -69,6 +69,13 @@ CAPABILITIES: dict[str, OpCapability] = {
             "height": ANY,
             "mode": ParamRule(values=("stretch", "crop", "pad")),
             "interpolation": ParamRule(values=("nearest", "linear", "area")),
+            **{
+                name: ParamRule(
+                    host_only="compiled in: `mode: aspect` becomes a stretch to the size it gives for the "
+                    "camera's 640×480 frames"
+                )
+                for name in ("long_side", "multiple", "snap_to")
+            },
         },
     ),
     "tflite_infer": OpCapability(

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from jejunet.android.bundle import check_capabilities
+from jejunet.android.bundle import check_capabilities, network_size
 from jejunet.android.capabilities import phone_threads
 from jejunet.android.fixtures import _without_host_sinks
 from jejunet.android.macs import count_macs
@@ -239,7 +239,8 @@ def plan_pipeline(
         calls = len(durations) / n
         host_ms = _typical_ms(durations)
         if node.op.runs_network:
-            path, entry = resolve_model(node.params.model, base_dir=file.parent, download=False)
+            size = network_size(compiled, nid)  # the export the bundle ships for the camera's frames
+            path, entry = resolve_model(node.params.model, base_dir=file.parent, download=False, size=size)
             macs = count_macs(path)
             fp32 = load_model(path, entry, 1, node.params.delegate).signature.input_dtype == "float32"
             threads = phone_threads(node.params.num_threads, node.workers)  # as compiled for Android

@@ -1,4 +1,4 @@
-"""`jejunet models list|fetch` (the registry); `jejunet model inspect|import|build|export|lowbit|bench|sweep`.
+"""`jejunet models list|fetch` (the registry); `jejunet model inspect|import|export|ship|…`.
 
 The model tools import TensorFlow (an optional extra) only inside their handlers.
 """
@@ -84,6 +84,14 @@ def _register_tools(sub: Any) -> None:
     p.add_argument("--name", help="registry name (default: the file's stem)")
     p.add_argument("--no-register", action="store_true", help="do not add it to the model registry")
     p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser(
+        "ship", help="regenerate the int8 exports shipped in the package, with provenance (needs [model])"
+    )
+    p.add_argument("seed", type=Path, help="the seed JejuNet .tflite")
+    p.add_argument("--calibration", type=Path, required=True, help="calibration video (shipped: bikes.mp4)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write (shipped: jejunet/models/data)")
+    p.set_defaults(handler=cmd_ship)
 
     p = sub.add_parser(
         "lowbit", help="simulated low-bit quantization: mIoU and agreement table (needs [model])"
@@ -265,6 +273,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         output = "logits" if args.output == "logits" else "labels"
         register_model(name, args.out, text, output, folder.mean, folder.std, extra)
         print(f"registered as '{name}' (pipelines can name it: tflite_infer model: {name})")
+    return 0
+
+
+def cmd_ship(args: argparse.Namespace) -> int:
+    from jejunet.modeltools import require_tensorflow
+    from jejunet.modeltools.shipped import ship
+
+    require_tensorflow()
+    for path in (args.seed, args.calibration):
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+    record = ship(args.seed, args.calibration, args.out)
+    print(f"{len(record['files'])} exports and {record['family']}.json → {args.out}")
     return 0
 
 

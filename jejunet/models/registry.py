@@ -1,7 +1,10 @@
 """The model registry: name → file (sha256, public source), labels, normalization, output meaning.
 
-Built-in models ship with their public source; models exported on this machine (`jejunet model
-export`) are added to a JSON file, `$JEJUNET_MODEL_REGISTRY` or `models.json` in the user cache.
+Built-in models ship with their public source, or inside the package (`jejunet/models/data`: the
+int8 re-exports of the JejuNet weights, one per input aspect, described by the provenance record
+beside them); a model family names such a set, and the frame's size picks its member. Models
+exported on this machine (`jejunet model export`) are added to a JSON file,
+`$JEJUNET_MODEL_REGISTRY` or `models.json` in the user cache.
 """
 
 from __future__ import annotations
@@ -40,9 +43,11 @@ class ModelEntry:
     output: OutputMeaning = "labels"
     #: for a one-channel probability output: the class id it is the probability of
     positive_class: int = 1
+    #: (height, width) of the input, for members of a model family
+    input_size: tuple[int, int] | None = None
 
     def path(self, download: bool = False) -> Path:
-        if isinstance(self.asset.source, LocalFileSource):
+        if isinstance(self.asset.source, LocalFileSource | PackagedFileSource):
             return self.asset.source.verified(self.asset.sha256, self.name)
         return resolve(self.asset, download=download)
 
@@ -66,6 +71,77 @@ class LocalFileSource:
         if sha256 is not None and sha256_of(path) != sha256:
             raise ModelError(f"model '{name}': {path} changed since it was registered; export it again")
         return path
+
+
+@dataclass(frozen=True)
+class PackagedFileSource:
+    """A model file shipped inside the package (jejunet/models/data): nothing to fetch."""
+
+    file: str
+
+    def describe(self) -> str:
+        return f"in the package: jejunet/models/data/{self.file}"
+
+    def fetch(self) -> bytes:
+        return self.verified(None, self.file).read_bytes()
+
+    def verified(self, sha256: str | None, name: str) -> Path:
+        path = DATA_DIR / self.file
+        if not path.is_file():
+            raise ModelError(f"model '{name}': {path} is missing from the package; reinstall jejunet")
+        if sha256 is not None and sha256_of(path) != sha256:
+            raise ModelError(f"model '{name}': {path} does not match its sha256; reinstall jejunet")
+        return path
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """Exports of one network at a few fixed input sizes; the frame's size picks the member."""
+
+    name: str
+    description: str
+    members: tuple[ModelEntry, ...]
+
+    def sizes(self) -> list[tuple[int, int]]:
+        return [m.input_size for m in self.members if m.input_size is not None]
+
+    def member(self, size: tuple[int, int] | None) -> ModelEntry:
+        """The member whose input is `size` (height, width); the first (16:9) when size is None."""
+        if size is None:
+            return self.members[0]
+        for m in self.members:
+            if m.input_size == tuple(size):
+                return m
+        have = ", ".join(f"{w}×{h}" for h, w in self.sizes())
+        raise ModelError(
+            f"model '{self.name}' has no export for {size[1]}×{size[0]} (it has {have}); resize with "
+            f"mode: aspect, snap_to: {self.name}, or export that size with `jejunet model export`"
+        )
+
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_FAMILY = "jejunet_mnv2_voc_int8"
+
+
+def _packaged_family(name: str) -> ModelFamily | None:
+    """A family from its provenance record in DATA_DIR (absent in a broken install: None)."""
+    record_file = DATA_DIR / f"{name}.json"
+    if not record_file.is_file():
+        return None
+    record = json.loads(record_file.read_text())
+    members = tuple(
+        ModelEntry(
+            name=item["name"],
+            description=f"{record['description']}, {item['width']}×{item['height']}",
+            asset=Asset(item["file"], item["sha256"], "models", PackagedFileSource(item["file"])),  # type: ignore[arg-type]
+            mean=record["mean"],
+            std=record["std"],
+            output="labels",
+            input_size=(int(item["height"]), int(item["width"])),
+        )
+        for item in record["files"]
+    )
+    return ModelFamily(name, record["description"], members)
 
 
 _JEJUNET_COMMIT = "9a3c1407c6b7196b8ba22c497bff6a40fd19ca2d"
@@ -128,6 +204,24 @@ BUILTIN_MODELS: tuple[ModelEntry, ...] = (
         positive_class=VOC_PERSON,
     ),
 )
+
+
+PACKAGED_FAMILIES: tuple[ModelFamily, ...] = tuple(
+    f for f in (_packaged_family(DEFAULT_FAMILY),) if f is not None
+)
+
+
+def find_family(name: str) -> ModelFamily | None:
+    return next((f for f in PACKAGED_FAMILIES if f.name == name), None)
+
+
+def family_sizes(name: str) -> list[tuple[int, int]]:
+    """The input sizes (height, width) of a model family; a ModelError for an unknown name."""
+    family = find_family(name)
+    if family is None:
+        known = ", ".join(f.name for f in PACKAGED_FAMILIES) or "none installed"
+        raise ModelError(f"'{name}' is not a model family (families: {known})")
+    return family.sizes()
 
 
 def registry_file() -> Path:
@@ -198,13 +292,20 @@ def register_model(
     return _entry_from_record(name, records[name])
 
 
+def builtin_models() -> tuple[ModelEntry, ...]:
+    """The models with a public source, then the members of the families shipped in the package."""
+    return BUILTIN_MODELS + tuple(m for f in PACKAGED_FAMILIES for m in f.members)
+
+
 def find_builtin(name: str) -> ModelEntry | None:
-    return next((m for m in BUILTIN_MODELS if m.name == name), None)
+    if find_family(name) is not None:
+        return find_family(name).members[0]  # type: ignore[union-attr]
+    return next((m for m in builtin_models() if m.name == name), None)
 
 
 def all_models() -> dict[str, ModelEntry]:
     """Built-in models, then the models exported on this machine."""
-    builtin = {m.name: m for m in BUILTIN_MODELS}
+    builtin = {m.name: m for m in builtin_models()}
     return {**builtin, **{k: v for k, v in registered_models().items() if k not in builtin}}
 
 
@@ -213,10 +314,15 @@ def find_model(name: str) -> ModelEntry | None:
 
 
 def resolve_model(
-    ref: str, base_dir: Path | None = None, download: bool = False
+    ref: str, base_dir: Path | None = None, download: bool = False, size: tuple[int, int] | None = None
 ) -> tuple[Path, ModelEntry | None]:
-    """A model reference (registry name or file path) → (local file, registry entry or None)."""
-    entry = find_model(ref)
+    """A model reference (registry name, family or file path) → (local file, registry entry or None).
+
+    A family gives its member for `size` (height, width of the frame reaching the network), or its
+    first member when the size is not known yet.
+    """
+    family = find_family(ref)
+    entry = family.member(size) if family is not None else find_model(ref)
     if entry is not None:
         return entry.path(download=download), entry
     path = Path(ref).expanduser()

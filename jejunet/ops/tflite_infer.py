@@ -1,4 +1,8 @@
-"""tflite_infer: run a segmentation model (registry name or .tflite path) on each frame."""
+"""tflite_infer: run a segmentation model (registry name, model family or .tflite path) on each frame.
+
+A model family (the shipped JejuNet int8 exports, one per input aspect) is opened at the member whose
+input is the size of the frame reaching the node.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ import numpy as np
 from pydantic import Field
 
 from jejunet.errors import NodeError, UserError
-from jejunet.kinds import CONFIDENCE, FRAME, LABELS, PROBS, Shape
-from jejunet.models.registry import resolve_model
+from jejunet.kinds import CONFIDENCE, FRAME, LABELS, PROBS, UNKNOWN, Shape
+from jejunet.models.registry import find_family, resolve_model
 from jejunet.models.runtime import (
     Delegate,
+    LoadedModel,
     decode_output,
     invoke,
     load_model,
@@ -25,7 +30,7 @@ from jejunet.ops.registry import register
 
 
 class TfliteInferParams(Params):
-    model: str = Field("deeplabv3_mnv2_voc_256", description="registered model name or .tflite path")
+    model: str = Field("deeplabv3_mnv2_voc_256", description="registered model name, family or .tflite path")
     num_threads: int = Field(2, ge=1, le=64, description="interpreter threads")
     delegate: Delegate = Field(
         "auto", description="auto: XNNPACK, falling back to the built-in kernels if it refuses"
@@ -53,14 +58,17 @@ class TfliteInfer(Operator):
         cls, params: TfliteInferParams, inputs: Mapping[str, Shape], base_dir: Path | None = None
     ) -> ShapeCheck:
         result = ShapeCheck()
+        given = inputs.get("image")
+        known = tuple(given) if given is not None and None not in given else None
         try:
-            path, _ = resolve_model(params.model, base_dir=base_dir, download=False)
+            path, _ = resolve_model(params.model, base_dir=base_dir, download=False, size=known)  # type: ignore[arg-type]
             signature = model_signature(path)
         except UserError as exc:
             result.problem("model", "; ".join(p.message for p in exc.problems))
             return result
         size = signature.input_size
-        given = inputs.get("image")
+        if known is None and find_family(params.model) is not None:
+            size = UNKNOWN  # the frame's size picks the member when it runs
         if given is not None and None not in given and tuple(given) != size:
             result.problem(
                 "model",
@@ -75,10 +83,18 @@ class TfliteInfer(Operator):
         return result
 
     def open(self, ctx: RunContext) -> None:
-        p = self.params
         base = ctx.pipeline_file.parent if ctx.pipeline_file else None
-        path, entry = resolve_model(p.model, base_dir=base, download=True)
-        self.model = load_model(path, entry, p.num_threads, p.delegate, p.mean, p.std)
+        self._base = base
+        self._loaded: dict[tuple[int, int], LoadedModel] = {}
+        self.model = self._load(None)
+
+    def _load(self, size: tuple[int, int] | None) -> LoadedModel:
+        """The model for frames of `size` (a family's member; any other model has one size)."""
+        p = self.params
+        path, entry = resolve_model(p.model, base_dir=self._base, download=True, size=size)
+        model = load_model(path, entry, p.num_threads, p.delegate, p.mean, p.std)
+        self._loaded[model.signature.input_size] = model
+        return model
 
     def model_file(self) -> Path:
         return self.model.path
@@ -96,6 +112,13 @@ class TfliteInfer(Operator):
 
     def process(self, info: FrameInfo, image: np.ndarray) -> dict[str, Any]:
         expected = self.model.signature.input_size
+        size = (image.shape[0], image.shape[1])
+        if size != expected and find_family(self.params.model) is not None:
+            try:
+                self.model = self._loaded.get(size) or self._load(size)
+            except UserError as exc:
+                raise NodeError(f"frame {info.index}: {exc.problems[0].message}") from None
+            expected = size
         if image.shape[:2] != expected:
             raise NodeError(
                 f"frame {info.index} is {image.shape[1]}×{image.shape[0]}, the model takes "
