@@ -38,6 +38,10 @@ from jejunet.media.video import (  # noqa: F401 - the readers' former home, stil
 from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext
 from jejunet.ops.registry import register
 
+#: `RunContext.extras` key of a threading.Event: once set, the source ends its stream at the next
+#: frame, so the graph drains and its sinks commit (how the Python API stops a run early)
+STOP = "decode.stop"
+
 SOURCE_HELP = (
     "video file or stream URL (rtsp/rtmp/http(s)/udp/tcp), image folder, glob (frames/*.jpg), "
     "camera index, 'sample' (the bundled clip, bikes) or 'sample:NAME' (bikes, carphone, "
@@ -93,6 +97,7 @@ class Decode(Operator):
         self.stats = LiveStats()
         self._reader: LatestFrame | None = None
         self._first: Any | None = None
+        self._stop = ctx.extras.get(STOP)
         if self._source.live:
             self.run_info = self.stats.to_dict
         if self._source.kind == "stream":
@@ -144,6 +149,8 @@ class Decode(Operator):
         emitted = 0
         gap = False  # a gap inside frames left out by start / stride moves to the next emitted one
         for position, item in enumerate(self._captures()):
+            if self._stop is not None and self._stop.is_set():
+                return
             gap = gap or item.gap
             if position < p.start or (position - p.start) % p.stride:
                 continue
