@@ -1,8 +1,10 @@
 """The speed/accuracy sweep of a keyframe pipeline: a grid of `--set` values, with baselines.
 
-Every case runs twice: once timed (no label output), once writing its labels. Agreement is measured
-against the per-frame baseline (the gate forced to every frame); the hold baseline re-uses the last
-keyframe's labels. Results: a CSV/JSON table and a PNG chart of throughput against agreement.
+Every case runs twice: once timed (no label output), once writing its labels. Given ground truth,
+accuracy (mIoU against it, per shot with the clip's meta.json) comes first; agreement is measured
+against the per-frame baseline (the gate forced to every frame) beside it; the hold baseline re-uses
+the last keyframe's labels. Results: a CSV/JSON table and a PNG chart of throughput against mIoU
+(against agreement when there is no ground truth).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from jejunet.errors import UserError
-from jejunet.eval.miou import evaluate_dirs, finite, parse_class_map
+from jejunet.eval.groundtruth import evaluate_gt
+from jejunet.eval.miou import finite, label_files, parse_class_map
+from jejunet.eval.shots import ShotRange, load_shots
 from jejunet.eval.temporal import agreement, motion_masks, temporal_consistency
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
 from jejunet.graph.scheduler import run_graph
@@ -95,6 +99,7 @@ def run_sweep(
     common: list[str] | None = None,
     gt_map: str | None = None,
     rounds: int = 2,
+    meta: Path | None = None,
 ) -> list[Case]:
     """Run every case; write sweep.csv, sweep.json and sweep.png into `out`.
 
@@ -110,6 +115,7 @@ def run_sweep(
     decode = compile_file(pipeline, Overrides(sets=list(extra), input=source)).source.params
     for case in planned:  # every case's settings are checked before anything runs
         compile_file(pipeline, Overrides(sets=extra + case.sets, input=source))
+    truth = GroundTruth.of(gt, gt_map, meta, decode.start, decode.stride)
     masks = motion_masks(video, decode.start, decode.stride) if video is not None else None
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jejunet-sweep-") as tmp:
@@ -136,17 +142,16 @@ def run_sweep(
                     "miou_agreement": ag["all"]["miou"],
                 }
             )
-            if gt is not None:
-                lut = parse_class_map(gt_map) if gt_map else None
-                scores, _, _ = evaluate_dirs(label_dirs[case.name], gt, gt_map=lut)
-                case.result["miou_gt"] = finite(scores.miou)
+            if truth is not None:
+                case.result.update(truth.score(label_dirs[case.name]))
             if video is not None:
                 tc = temporal_consistency(
                     label_dirs[case.name], video, start=decode.start, stride=decode.stride
                 )
                 case.result["tc_miou"] = tc["tc_miou"]
+            accuracy = f"mIoU {case.result['miou_gt']}, " if truth is not None else ""
             print(
-                f"{case.name}: {written['keyframes']} keyframes, "
+                f"{case.name}: {written['keyframes']} keyframes, {accuracy}"
                 f"agreement {case.result['pixel_agreement']:.4f}",
                 flush=True,
             )
@@ -165,6 +170,44 @@ def run_sweep(
     return planned
 
 
+@dataclass
+class GroundTruth:
+    """Ground truth for every case, checked before anything runs."""
+
+    folder: Path
+    lut: Any
+    shots: list[ShotRange] | None
+    start: int
+    stride: int
+    warned: bool = False
+
+    @classmethod
+    def of(
+        cls, gt: Path | None, gt_map: str | None, meta: Path | None, start: int, stride: int
+    ) -> GroundTruth | None:
+        if gt is None:
+            if meta is not None:
+                raise UserError("--meta scores shots against ground truth: give --gt DIR too")
+            return None
+        label_files(gt, "--gt")
+        lut = parse_class_map(gt_map) if gt_map else None
+        return cls(gt, lut, load_shots(meta) if meta else None, start, stride)
+
+    def score(self, labels: Path) -> dict[str, Any]:
+        """mIoU against ground truth of one case's labels, overall and per shot."""
+        result = evaluate_gt(labels, self.folder, None, self.lut, self.shots, self.start, self.stride)
+        if result.resized and not self.warned:
+            print(f"warning: {result.resized.warning()}", flush=True)
+            self.warned = True
+        out: dict[str, Any] = {
+            "miou_gt": finite(result.scores.miou),
+            "pixel_accuracy_gt": finite(result.scores.pixel_accuracy),
+        }
+        if self.shots is not None:
+            out["miou_gt_shots"] = [finite(s.miou) if n else None for _, s, n in result.shots]
+        return out
+
+
 COLUMNS = [
     "case",
     "role",
@@ -173,11 +216,13 @@ COLUMNS = [
     "keyframe_rate",
     "fps",
     "speedup",
+    "miou_gt",
+    "pixel_accuracy_gt",
+    "miou_gt_shots",
     "pixel_agreement",
     "pixel_agreement_non_key",
     "pixel_agreement_moving",
     "miou_agreement",
-    "miou_gt",
     "tc_miou",
     "cuts",
 ]
@@ -209,14 +254,23 @@ def chart_label(case: Case) -> str:
     return ", ".join(parts) or case.name
 
 
+def chart_axis(planned: list[Case]) -> tuple[str, str]:
+    """The chart's accuracy axis: mIoU against ground truth when every case has it, else agreement."""
+    if all(c.result.get("miou_gt") is not None for c in planned):
+        return "miou_gt", "mIoU against ground truth (%)"
+    return "pixel_agreement", "pixel agreement with per-frame output (%)"
+
+
 def write_chart(planned: list[Case], path: Path, title: str) -> None:
-    """Throughput (× per-frame) against pixel agreement with per-frame output."""
+    """Throughput (× per-frame) against mIoU against ground truth, or, without ground truth,
+    against pixel agreement with per-frame output."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     timed = all(c.result.get("speedup") is not None for c in planned)
+    metric, ylabel = chart_axis(planned)
     fig, ax = plt.subplots(figsize=(10, 6), dpi=110)
     styles = {"per-frame": ("black", "s"), "hold": ("tab:red", "x"), "case": ("tab:blue", "o")}
     for case in planned:
@@ -226,10 +280,11 @@ def write_chart(planned: list[Case], path: Path, title: str) -> None:
         r = case.result
         x = r["speedup"] if timed else 1.0 / max(r["keyframe_rate"], 1e-3)
         shipped = case.name == PIPELINE_GATE  # drawn bold
-        ax.scatter(x, r["pixel_agreement"] * 100, c=colour, marker=marker, s=90 if shipped else 40)
+        y = r[metric] * 100
+        ax.scatter(x, y, c=colour, marker=marker, s=90 if shipped else 40)
         ax.annotate(
             chart_label(case),
-            (x, r["pixel_agreement"] * 100),
+            (x, y),
             fontsize=8 if shipped else 7,
             fontweight="bold" if shipped else "normal",
             xytext=(5, 3),
@@ -240,7 +295,7 @@ def write_chart(planned: list[Case], path: Path, title: str) -> None:
         if timed
         else "frames per keyframe (no timing rounds)"
     )
-    ax.set_ylabel("pixel agreement with per-frame output (%)")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from jejunet.eval.temporal import agreement
 from jejunet.media.palette import encode_label_png
@@ -192,3 +193,166 @@ def test_chart_labels_are_short() -> None:
     assert chart_label(case) == "interval=10, motion=off, hold"
     assert chart_label(Case(PIPELINE_GATE, ["warp.method=flow"])) == PIPELINE_GATE
     assert chart_label(Case("per-frame", ["gate.interval=1"], role="per-frame")) == "per-frame"
+
+
+# ---- ground truth from `jejunet synth` clips: per-shot mIoU, the size rule, sweeps against GT ----
+
+SEED_PIPELINE = """\
+version: 1
+name: seed_per_frame_test
+mode: offline
+nodes:
+  - {{id: source, op: decode, params: {{source: sample}}}}
+  - {{id: resize, op: resize, inputs: {{image: source.image}},
+     params: {{width: 256, height: 256, mode: stretch, interpolation: linear}}}}
+  - {{id: segment, op: tflite_infer, inputs: {{image: resize.image}}, params: {{model: "{model}"}}}}
+  - {{id: upsample, op: upsample, inputs: {{labels: segment.labels, like: source.image}}}}
+  - {{id: sink, op: encode, inputs: {{image: source.image}}, params: {{path: out/x.mp4, preset: ultrafast}}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def gt_clip(tmp_path_factory: pytest.TempPathFactory, voc_dir: Path, deeplab_model: Path) -> dict[str, Path]:
+    """A tiny GT clip (2 shots × 8 frames, 160×90) and the seed model's per-frame labels of it."""
+    from jejunet.cli.main import main
+
+    root = tmp_path_factory.mktemp("gtclip")
+    clip = root / "clip"
+    code = main(["synth", "--images", str(voc_dir / "JPEGImages"), "--masks",
+                 str(voc_dir / "SegmentationClassPNG"), "--out", str(clip), "--size", "160x90",
+                 "--frames-per-shot", "8", "--shots", "2", "--seed", "4", "--quiet"])  # fmt: skip
+    assert code == 0
+    pipeline = root / "seed.yaml"
+    pipeline.write_text(SEED_PIPELINE.format(model=deeplab_model))
+    code = main(["graph", "run", str(pipeline), "--input", str(clip / "video.mp4"), "--labels-dir",
+                 str(root / "pred"), "--output", str(root / "o.mp4"), "--quiet"])  # fmt: skip
+    assert code == 0
+    return {"clip": clip, "pred": root / "pred", "pipeline": pipeline}
+
+
+def test_eval_per_shot_against_synth_ground_truth(cli, tmp_path: Path, gt_clip: dict[str, Path]) -> None:
+    import shutil
+
+    from jejunet.eval.groundtruth import evaluate_gt
+
+    clip, pred = gt_clip["clip"], gt_clip["pred"]
+    result = cli("eval", "--pred", pred, "--gt", clip / "gt", "--meta", clip / "meta.json",
+                 "--json", tmp_path / "e.json")  # fmt: skip
+    assert result.code == 0, result.err
+    gt = json.loads((tmp_path / "e.json").read_text())["ground_truth"]
+    assert gt["images"] == 16 and gt["resized"] is None
+    assert [s["frames"] for s in gt["shots"]] == [[0, 8], [8, 16]]
+    assert [s["scored"] for s in gt["shots"]] == [8, 8]
+    assert sum(s["pixels"] for s in gt["shots"]) == gt["pixels"]
+    meta = json.loads((clip / "meta.json").read_text())
+    assert [s["photo"] for s in gt["shots"]] == [s["photo"] for s in meta["shots"]]
+    for shot in gt["shots"]:  # each shot's score is the score of its frames alone
+        alone_pred, alone_gt = tmp_path / f"p{shot['shot']}", tmp_path / f"g{shot['shot']}"
+        alone_pred.mkdir(), alone_gt.mkdir()
+        for frame in range(*shot["frames"]):
+            shutil.copy(pred / f"{frame:06d}.png", alone_pred)
+            shutil.copy(clip / "gt" / f"{frame:06d}.png", alone_gt)
+        alone = evaluate_gt(alone_pred, alone_gt)
+        assert shot["miou"] == round(alone.scores.miou, 6)
+        assert f"shot {shot['shot']} ({shot['photo']}), frames" in result.out
+    assert 0.0 < gt["miou"] < 1.0
+    perfect = cli("eval", "--pred", clip / "gt", "--gt", clip / "gt", "--meta", clip / "meta.json",
+                  "--json", tmp_path / "p.json")  # fmt: skip
+    shots = json.loads((tmp_path / "p.json").read_text())["ground_truth"]["shots"]
+    assert perfect.code == 0 and [s["miou"] for s in shots] == [1.0, 1.0]
+
+
+def test_eval_sizes_refused_or_resized_with_a_warning(cli, tmp_path: Path) -> None:
+    gt = write_labels(tmp_path / "gt", [np.full((8, 16), 15, np.uint8)] * 2)
+    square = write_labels(tmp_path / "square", [np.full((8, 8), 15, np.uint8)] * 2)
+    result = cli("eval", "--pred", square, "--gt", gt)
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert "000000.png: prediction is 8×8" in result.err and "16×8" in result.err
+    half = write_labels(tmp_path / "half", [np.full((4, 8), 15, np.uint8)] * 2)
+    result = cli("eval", "--pred", half, "--gt", gt, "--json", tmp_path / "e.json")
+    assert result.code == 0 and len(result.err_lines) == 1
+    assert result.err.startswith(
+        "warning: 000000.png: prediction 8×4, ground truth 16×8: 2 prediction(s) resized"
+    )
+    scores = json.loads((tmp_path / "e.json").read_text())["ground_truth"]
+    assert scores["miou"] == 1.0 and scores["resized"] == {"images": 2, "first": "000000.png",
+                                                            "from": [8, 4], "to": [16, 8]}  # fmt: skip
+    result = cli("eval", "--pred", square, "--reference", gt)
+    assert result.code == 2 and "its reference" in result.err
+
+
+def test_eval_unwritable_json_fails_before_any_work(cli, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    # the prediction folder does not even exist: the --json path is refused first
+    result = cli("eval", "--pred", tmp_path / "missing", "--gt", tmp_path / "missing",
+                 "--json", blocker / "e.json")  # fmt: skip
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert f"{blocker / 'e.json'}: cannot write --json" in result.err
+    (tmp_path / "dir.json").mkdir()
+    result = cli("eval", "--pred", tmp_path, "--gt", tmp_path, "--json", tmp_path / "dir.json")
+    assert result.code == 2 and "is a folder" in result.err
+
+
+def test_eval_start_and_stride_pair_frames(cli, tmp_path: Path) -> None:
+    frames = [np.full((4, 4), i % 3, np.uint8) for i in range(10)]
+    gt = write_labels(tmp_path / "gt", frames)
+    pred = write_labels(tmp_path / "pred", [frames[4], frames[6], frames[8]])
+    result = cli(
+        "eval", "--pred", pred, "--gt", gt, "--start", "4", "--stride", "2", "--json", tmp_path / "a.json"
+    )
+    assert result.code == 0, result.err
+    assert json.loads((tmp_path / "a.json").read_text())["ground_truth"]["miou"] == 1.0
+    cli("eval", "--pred", pred, "--gt", gt, "--json", tmp_path / "b.json")
+    assert json.loads((tmp_path / "b.json").read_text())["ground_truth"]["miou"] < 1.0
+    result = cli("eval", "--pred", pred, "--gt", gt, "--start", "8", "--stride", "2")
+    assert result.code == 2 and "no ground truth for frame 10" in result.err
+
+
+def test_eval_bad_meta(cli, tmp_path: Path) -> None:
+    gt = write_labels(tmp_path / "gt", [np.zeros((4, 4), np.uint8)])
+    (tmp_path / "m.json").write_text('{"shots": [{"start": 0}]}')
+    result = cli("eval", "--pred", gt, "--gt", gt, "--meta", tmp_path / "m.json")
+    assert result.code == 2 and "shots[0]: expected whole numbers 'start' and 'end'" in result.err
+    result = cli("eval", "--pred", gt, "--reference", gt, "--meta", tmp_path / "m.json")
+    assert result.code == 2 and "give --gt DIR too" in result.err
+
+
+def test_sweep_against_ground_truth_per_shot(cli, tmp_path: Path, gt_clip: dict[str, Path]) -> None:
+    out = tmp_path / "sweep"
+    result = cli("sweep", PIPELINES / "deeplab_keyframe.yaml", "--clip", gt_clip["clip"], "--grid",
+                 "gate.interval=4", "--rounds", "1", "--out", out)  # fmt: skip
+    assert result.code == 0, result.err
+    rows = json.loads((out / "sweep.json").read_text())
+    assert len(rows) == 4
+    for row in rows:
+        assert 0.0 <= row["miou_gt"] <= 1.0 and 0.0 <= row["pixel_accuracy_gt"] <= 1.0
+        assert len(row["miou_gt_shots"]) == 2 and all(0.0 <= v <= 1.0 for v in row["miou_gt_shots"])
+        assert row["tc_miou"] is not None and row["pixel_agreement"] is not None
+    assert rows[0]["pixel_agreement"] == 1.0
+    header = result.out.splitlines()[
+        [i for i, line in enumerate(result.out.splitlines()) if line.startswith("case |")][0]
+    ]
+    assert header.split(" | ")[:6] == ["case", "keyframes", "fps", "speedup", "miou_gt", "pixel_agreement"]
+    assert "mIoU against ground truth per shot:" in result.out
+    csv_rows = list(csv.DictReader((out / "sweep.csv").open()))
+    assert len(csv_rows[0]["miou_gt_shots"].split()) == 2
+
+
+def test_sweep_ground_truth_flags_checked_first(cli, tmp_path: Path, gt_clip: dict[str, Path]) -> None:
+    keyframe = PIPELINES / "deeplab_keyframe.yaml"
+    result = cli("sweep", keyframe, "--meta", gt_clip["clip"] / "meta.json", "--out", tmp_path / "s")
+    assert result.code == 2 and "give --gt DIR too" in result.err and "per-frame:" not in result.out
+    result = cli("sweep", keyframe, "--clip", tmp_path, "--out", tmp_path / "s")
+    assert result.code == 2 and "--clip expects a `jejunet synth` folder" in result.err
+    result = cli("sweep", keyframe, "--gt", tmp_path / "nothing", "--out", tmp_path / "s")
+    assert result.code == 2 and "--gt is not a folder" in result.err and "per-frame:" not in result.out
+
+
+def test_chart_plots_ground_truth_when_given() -> None:
+    from jejunet.sweep import Case, chart_axis
+
+    with_gt = [Case("per-frame", [], "per-frame", {"miou_gt": 0.2, "pixel_agreement": 1.0})]
+    assert chart_axis(with_gt) == ("miou_gt", "mIoU against ground truth (%)")
+    without = [Case("per-frame", [], "per-frame", {"pixel_agreement": 1.0})]
+    assert chart_axis(without)[0] == "pixel_agreement"

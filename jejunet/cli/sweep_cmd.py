@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from jejunet.errors import UserError
 from jejunet.sweep import COLUMNS, run_sweep
 
 
@@ -35,7 +36,13 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--input", help="replace the pipeline's source")
     p.add_argument("--max-frames", type=int, help="stop each run after N frames")
-    p.add_argument("--gt", type=Path, help="ground-truth label PNGs (mIoU per case)")
+    p.add_argument(
+        "--clip",
+        type=Path,
+        help="a `jejunet synth` folder: its video.mp4 (--input, --video), gt/ (--gt), meta.json (--meta)",
+    )
+    p.add_argument("--gt", type=Path, help="ground-truth label PNGs (%%06d.png) of the clip (mIoU per case)")
+    p.add_argument("--meta", type=Path, help="the clip's meta.json (jejunet synth): mIoU per shot too")
     p.add_argument("--gt-map", help="renumber ground-truth classes first, e.g. 1:7,2:255")
     p.add_argument("--video", type=Path, help="the clip, to measure temporal consistency per case")
     p.add_argument("--rounds", type=int, default=2, help="timing rounds over all cases (default 2)")
@@ -43,7 +50,20 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=cmd_sweep)
 
 
+def apply_clip(args: argparse.Namespace) -> None:
+    """--clip DIR stands for the clip's video, ground truth and meta.json (explicit flags win)."""
+    if args.clip is None:
+        return
+    if not (args.clip / "meta.json").is_file():
+        raise UserError(f"{args.clip}: --clip expects a `jejunet synth` folder (video.mp4, gt/, meta.json)")
+    args.input = args.input or str(args.clip / "video.mp4")
+    args.gt = args.gt or args.clip / "gt"
+    args.meta = args.meta or args.clip / "meta.json"
+    args.video = args.video or args.clip / "video.mp4"
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
+    apply_clip(args)
     cases = run_sweep(
         args.file,
         args.grid,
@@ -56,11 +76,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.set,
         args.gt_map,
         args.rounds,
+        args.meta,
     )
-    shown = [c for c in COLUMNS if c not in ("role", "frames", "keyframe_rate", "miou_gt", "tc_miou", "cuts")]
+    hidden = {"role", "frames", "keyframe_rate", "pixel_accuracy_gt", "miou_gt_shots", "tc_miou", "cuts"}
+    if args.gt is None:
+        hidden.add("miou_gt")
+    shown = [c for c in COLUMNS if c not in hidden]
     print(" | ".join(shown))
     for c in cases:
         row = {"case": c.name, **c.result}
         print(" | ".join(str(row.get(k)) for k in shown))
+    if args.meta is not None:
+        print("mIoU against ground truth per shot:")
+        for c in cases:
+            shots = " | ".join("n/a" if v is None else f"{v:.4f}" for v in c.result["miou_gt_shots"])
+            print(f"  {c.name}: {shots}")
     print(f"wrote {args.out / 'sweep.csv'}, {args.out / 'sweep.json'}, {args.out / 'sweep.png'}")
     return 0

@@ -66,17 +66,19 @@ class Scores:
         }
 
 
+def label_files(directory: Path, role: str) -> list[Path]:
+    """The label PNGs of a folder, sorted; a missing or empty folder is the user's error."""
+    if not directory.is_dir():
+        raise UserError(f"{directory}: {role} is not a folder")
+    files = sorted(directory.glob("*.png"))
+    if not files:
+        raise UserError(f"{directory}: no .png label maps")
+    return files
+
+
 def pair_files(pred_dir: Path, gt_dir: Path) -> tuple[list[tuple[Path, Path]], str]:
     """Pair label PNGs by file name; when no name matches, by sorted order (counts must match)."""
-    for d, role in ((pred_dir, "--pred"), (gt_dir, "--gt")):
-        if not d.is_dir():
-            raise UserError(f"{d}: {role} is not a folder")
-    preds = sorted(pred_dir.glob("*.png"))
-    gts = sorted(gt_dir.glob("*.png"))
-    if not preds:
-        raise UserError(f"{pred_dir}: no .png label maps")
-    if not gts:
-        raise UserError(f"{gt_dir}: no .png label maps")
+    preds, gts = label_files(pred_dir, "--pred"), label_files(gt_dir, "--gt")
     gt_by_name = {p.name: p for p in gts}
     if all(p.name in gt_by_name for p in preds):
         return [(p, gt_by_name[p.name]) for p in preds], "name"
@@ -104,16 +106,13 @@ def evaluate_dirs(
 ) -> tuple[Scores, str, int]:
     """Scores of a folder of predicted label PNGs against a folder of ground truth.
 
-    `gt_map` (a 256-entry lookup table) renumbers the ground truth's classes first.
+    `gt_map` (a 256-entry lookup table) renumbers the ground truth's classes first. Sizes follow
+    `groundtruth.SIZE_RULE`; `groundtruth.evaluate_gt` also scores shots and says what it resized.
     """
-    pairs, pairing = pair_files(pred_dir, gt_dir)
-    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
-    for pred, gt in pairs:
-        truth = read_labels(gt)
-        if gt_map is not None:
-            truth = gt_map[truth]
-        matrix += confusion(truth, read_labels(pred))
-    return Scores(matrix, names), pairing, len(pairs)
+    from jejunet.eval.groundtruth import evaluate_gt
+
+    result = evaluate_gt(pred_dir, gt_dir, names, gt_map)
+    return result.scores, result.pairing, result.count
 
 
 def read_labels(path: Path) -> np.ndarray:

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from jejunet.errors import UserError
+from jejunet.eval.groundtruth import check_size
 from jejunet.eval.miou import NUM_CLASSES, Scores, confusion, finite, pair_files, read_labels
 from jejunet.ops.decode import video_frames
 from jejunet.ops.optical_flow import PRESETS
@@ -68,6 +69,7 @@ def agreement(
     moving_same = moving_total = 0
     for pred, ref in pairs:
         truth, guess = read_labels(ref), read_labels(pred)
+        check_size(pred, guess, ref, truth, "reference")  # another aspect ratio is refused
         m = confusion(truth, guess)
         total += m
         index = frame_index(pred)
