@@ -137,19 +137,37 @@ def local_candidates(asset: Asset, from_dir: Path | None = None) -> list[Path]:
 
 
 def resolve(asset: Asset, from_dir: Path | None = None, download: bool = True) -> Path:
-    """Path of a verified local copy of `asset`, downloading it into the cache if allowed."""
+    """Path of a verified local copy of `asset`, downloading it into the cache if allowed.
+
+    With `from_dir` (`--from DIR`) the asset must be there: no other source is tried.
+    """
+    if from_dir is not None:
+        return _from_folder(asset, from_dir)
     for path in local_candidates(asset, from_dir):
-        if path.is_file():
-            if sha256_of(path) == asset.sha256:
-                return path
-            if from_dir is not None and path.parent == from_dir:
-                raise AssetError(f"{path}: sha256 mismatch (expected {asset.sha256})")
+        if path.is_file() and sha256_of(path) == asset.sha256:
+            return path
     if not download:
         raise AssetError(
             f"asset '{asset.filename}' not found locally; run `jejunet models fetch` "
             f"(source: {asset.source.describe()})"
         )
     return download_to_cache(asset)
+
+
+def _from_folder(asset: Asset, folder: Path) -> Path:
+    """The asset's verified copy in `folder` or its `models`/`media` subfolder (`--from`), or why not."""
+    if not folder.exists():
+        raise AssetError(f"--from {folder}: no such folder")
+    if not folder.is_dir():
+        raise AssetError(f"--from {folder}: is not a folder")
+    found = [p for p in (folder / asset.filename, folder / asset.shared_dir / asset.filename) if p.is_file()]
+    if not found:
+        where = f"{asset.filename} (nor {asset.shared_dir}/{asset.filename})"
+        raise AssetError(f"--from {folder}: has no {where}")
+    path = found[0]
+    if sha256_of(path) != asset.sha256:
+        raise AssetError(f"{path}: sha256 mismatch (expected {asset.sha256})")
+    return path
 
 
 def download_to_cache(asset: Asset) -> Path:

