@@ -16,7 +16,7 @@ from jejunet.errors import NodeError
 from jejunet.graph.scheduler import run_graph
 from jejunet.graph.threaded import GraphStalled, run_threaded
 from tests.conftest import PIPELINES, REPO
-from tests.test_executor_ops import RELEASE, graph, source
+from tests.fakes import RELEASE, graph, source
 
 
 def _jejunet_threads() -> list[str]:
@@ -31,11 +31,11 @@ def _wait_threads_gone(timeout: float = 5.0) -> list[str]:
 
 
 @pytest.mark.parametrize("executor", [run_threaded, run_graph])
-def test_failing_node_stops_the_run_and_removes_the_video(bikes: Path, tmp_path: Path, executor) -> None:
+def test_failing_node_stops_the_run_and_removes_the_video(tmp_path: Path, executor) -> None:
     out = tmp_path / "o.mp4"
     compiled = graph(
         [
-            source(bikes, 40),
+            source(40),
             {"id": "bad", "op": "xtest_delay", "params": {"fail_at": 7}, "inputs": {"image": "source.image"}},
             {"id": "sink", "op": "encode", "params": {"path": str(out)}, "inputs": {"image": "bad.image"}},
         ]
@@ -71,11 +71,11 @@ def test_unreadable_frame_mid_run_exits_2_with_one_line(
     assert not out.exists() and not list(tmp_path.glob(".o.mp4*"))
 
 
-def test_stalled_graph_names_the_busy_and_the_starved_nodes(bikes: Path, tmp_path: Path) -> None:
+def test_stalled_graph_names_the_busy_and_the_starved_nodes() -> None:
     RELEASE.clear()
     compiled = graph(
         [
-            source(bikes, 40),
+            source(40),
             {
                 "id": "stuck",
                 "op": "xtest_delay",

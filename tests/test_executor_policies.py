@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,18 +11,18 @@ from jejunet.graph.compiler import compile_file
 from jejunet.graph.queues import edge_queues
 from jejunet.graph.threaded import run_threaded
 from tests.conftest import PIPELINES
-from tests.test_executor_ops import RECORDS, graph, source
+from tests.fakes import RECORDS, graph, source
 
 FRAMES = 60
 
 
-def _slow_sink_graph(bikes: Path, queue: dict[str, Any] | None, key: str, mode: str = "offline") -> Any:
+def _slow_sink_graph(queue: dict[str, Any] | None, key: str, mode: str = "offline") -> Any:
     edge: dict[str, Any] = {"from": "source.image"}
     if queue is not None:
         edge["queue"] = queue
     return graph(
         [
-            source(bikes, FRAMES),
+            source(FRAMES),
             {"id": "sink", "op": "xtest_record", "params": {"key": key, "ms": 15}, "inputs": {"image": edge}},
         ],
         mode,
@@ -40,33 +39,33 @@ def _check_accounting(report: Any, key: str) -> list[int]:
     return seen
 
 
-def test_block_is_lossless(bikes: Path) -> None:
-    report = run_threaded(_slow_sink_graph(bikes, {"size": 2, "policy": "block"}, "block"))
+def test_block_is_lossless() -> None:
+    report = run_threaded(_slow_sink_graph({"size": 2, "policy": "block"}, "block"))
     assert _check_accounting(report, "block") == list(range(FRAMES))
     (edge,) = report.edges.values()
     assert (edge.policy, edge.size, edge.dropped, edge.max_depth) == ("block", 2, 0, 2)
 
 
 @pytest.mark.parametrize("policy", ["drop_oldest", "latest"])
-def test_dropping_policies_count_drops_and_keep_order(bikes: Path, policy: str) -> None:
-    # decode gives a frame in a few ms, the sink takes 15 ms: most frames must be dropped
-    report = run_threaded(_slow_sink_graph(bikes, {"size": 2, "policy": policy}, policy))
+def test_dropping_policies_count_drops_and_keep_order(policy: str) -> None:
+    # the source gives frames at once, the sink takes 15 ms: most frames must be dropped
+    report = run_threaded(_slow_sink_graph({"size": 2, "policy": policy}, policy))
     seen = _check_accounting(report, policy)
     assert report.dropped > FRAMES // 4
     assert seen[0] == 0 and seen[-1] == FRAMES - 1  # the first and the newest frame get through
     assert report.to_dict()["edges"]["source.image->sink.image"]["dropped"] == report.dropped
 
 
-def test_latest_keeps_less_waiting_than_drop_oldest(bikes: Path) -> None:
+def test_latest_keeps_less_waiting_than_drop_oldest() -> None:
     """`latest` hands the sink the newest frame: fewer frames reach it than with a deep drop_oldest."""
     reports = {}
     for policy in ("drop_oldest", "latest"):
-        reports[policy] = run_threaded(_slow_sink_graph(bikes, {"size": 8, "policy": policy}, f"l-{policy}"))
+        reports[policy] = run_threaded(_slow_sink_graph({"size": 8, "policy": policy}, f"l-{policy}"))
     # drop_oldest holds up to 8 frames in the edge and 8 waiting; latest only the edge and one
     assert reports["drop_oldest"].frames > reports["latest"].frames
 
 
-def test_mode_picks_the_defaults(bikes: Path) -> None:
+def test_mode_picks_the_defaults() -> None:
     offline = compile_file(PIPELINES / "selfie_per_frame.yaml")
     assert {(q.policy, q.size) for q in edge_queues(offline, "offline")} == {("block", 16)}
     realtime = {q.name: (q.policy, q.size) for q in edge_queues(offline, "realtime")}
@@ -75,11 +74,11 @@ def test_mode_picks_the_defaults(bikes: Path) -> None:
     assert realtime["segment.probs->upsample.probs"] == ("block", 1)
 
 
-def test_file_settings_override_the_defaults(bikes: Path) -> None:
-    compiled = _slow_sink_graph(bikes, {"policy": "drop_oldest"}, "o")
+def test_file_settings_override_the_defaults() -> None:
+    compiled = _slow_sink_graph({"policy": "drop_oldest"}, "o")
     (q,) = edge_queues(compiled, "offline")
     assert (q.policy, q.size, q.explicit) == ("drop_oldest", 16, True)
-    compiled = _slow_sink_graph(bikes, {"size": 3}, "o", mode="realtime")
+    compiled = _slow_sink_graph({"size": 3}, "o", mode="realtime")
     (q,) = edge_queues(compiled, "realtime")
     assert (q.policy, q.size) == ("latest", 3)
 
@@ -92,17 +91,17 @@ def test_file_settings_override_the_defaults(bikes: Path) -> None:
         ({"sise": 2}, "unknown field"),
     ],
 )
-def test_bad_queue_settings_are_located(bikes: Path, queue: dict[str, Any], message: str) -> None:
+def test_bad_queue_settings_are_located(queue: dict[str, Any], message: str) -> None:
     with pytest.raises(PipelineError, match=message) as info:
-        _slow_sink_graph(bikes, queue, "bad")
+        _slow_sink_graph(queue, "bad")
     assert "node 'sink'" in str(info.value) and "queue" in str(info.value)
 
 
-def test_realtime_diamond_drops_whole_frames_and_joins_match(bikes: Path) -> None:
+def test_realtime_diamond_drops_whole_frames_and_joins_match() -> None:
     """A slow branch beside a direct edge: drops happen before the fork, so every join matches."""
     compiled = graph(
         [
-            source(bikes, FRAMES),
+            source(FRAMES, ms=3),  # a frame every 3 ms, as a decoder gives them
             {"id": "slow", "op": "xtest_delay", "params": {"ms": 12}, "inputs": {"image": "source.image"}},
             {
                 "id": "sink",

@@ -10,7 +10,7 @@ from jejunet.graph.compiler import Overrides, compile_file, with_label_writer
 from jejunet.graph.scheduler import run_graph
 from jejunet.graph.threaded import run_threaded
 from tests.conftest import PIPELINES
-from tests.test_executor_ops import RECORDS, graph, source
+from tests.fakes import RECORDS, graph, source
 
 
 def _labels_of(pipeline: str, executor: str, bikes: Path, tmp_path: Path, frames: int) -> tuple:
@@ -52,10 +52,10 @@ def test_deeplab_keyframe_same_labels(bikes: Path, deeplab_model: Path, tmp_path
     _same_outputs("deeplab_keyframe.yaml", bikes, tmp_path, 80)
 
 
-def test_order_kept_with_jittery_branches(bikes: Path) -> None:
+def test_order_kept_with_jittery_branches() -> None:
     compiled = graph(
         [
-            source(bikes, 40),
+            source(40),
             {"id": "a", "op": "xtest_delay", "params": {"jitter_ms": 6}, "inputs": {"image": "source.image"}},
             {"id": "b", "op": "xtest_delay", "params": {"ms": 1}, "inputs": {"image": "a.image"}},
             {
@@ -74,10 +74,10 @@ def test_order_kept_with_jittery_branches(bikes: Path) -> None:
 
 
 @pytest.mark.parametrize("producer", ["self", "downstream"])
-def test_feedback_edges_match_sequential(bikes: Path, producer: str) -> None:
+def test_feedback_edges_match_sequential(producer: str) -> None:
     prev_from = "blend.image" if producer == "self" else "after.image"
     nodes = [
-        source(bikes, 30),
+        source(30),
         {
             "id": "blend",
             "op": "xtest_blend",
@@ -107,7 +107,7 @@ def test_a_feedback_value_known_to_be_skipped_is_not_waited_for(deeplab_model: P
     assert slots[("warp", "prev_labels")].skip_inputs == ()
 
 
-def test_the_gate_runs_ahead_while_the_network_is_held_up(bikes: Path) -> None:
+def test_the_gate_runs_ahead_while_the_network_is_held_up() -> None:
     """The consumer of a feedback edge does not wait for a producer that cannot have run.
 
     `net` runs on frame 0 only, and its output then waits in a one-place queue behind `wait`,
@@ -115,11 +115,11 @@ def test_the_gate_runs_ahead_while_the_network_is_held_up(bikes: Path) -> None:
     frames it skipped, `net` did not run, so that value is SKIPPED without asking `net`'s thread.
     Waiting for it would deadlock (the stall report would end the run).
     """
-    from tests.test_executor_ops import GATE_PASSED
+    from tests.fakes import GATE_PASSED
 
     GATE_PASSED.clear()
     nodes = [
-        source(bikes, 20),
+        source(20),
         {
             "id": "gate",
             "op": "xtest_first_only",

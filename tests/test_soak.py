@@ -77,7 +77,7 @@ def test_soak_realtime_slow_sink(bikes: Path, selfie_model: Path, tmp_path: Path
             "inputs": {"image": "overlay.image"},
         }
     )
-    import tests.test_executor_ops  # noqa: F401 - registers xtest_record
+    import tests.fakes  # noqa: F401 - registers xtest_record
 
     compiled = compile_data({**data, "nodes": nodes}, {}, PIPELINES / "selfie_per_frame.yaml")
     samples: list[tuple[int, float, int]] = []  # (source frames, RSS MB, deepest queue now)

@@ -43,14 +43,14 @@ def test_trace_has_every_node_on_every_frame(
     assert all(ends[i] >= begins[i] for i in begins)
 
 
-def test_trace_marks_drops(cli, bikes: Path, tmp_path: Path) -> None:
+def test_trace_marks_drops(tmp_path: Path) -> None:
     from jejunet.graph.threaded import run_threaded
     from jejunet.graph.trace import TraceRecorder
-    from tests.test_executor_ops import graph, source
+    from tests.fakes import graph, source
 
     compiled = graph(
         [
-            source(bikes, 40),
+            source(40),
             {
                 "id": "sink",
                 "op": "xtest_record",
