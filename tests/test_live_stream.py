@@ -225,3 +225,15 @@ def test_stream_without_reconnect_ends_with_the_stream(tmp_path: Path, cli) -> N
 
 if __name__ == "__main__":
     serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+
+
+def test_gate_makes_the_frame_after_a_gap_a_keyframe() -> None:
+    from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
+    from jejunet.ops.keyframe_gate import KeyframeGate, KeyframeGateParams
+
+    gate = KeyframeGate(KeyframeGateParams(), "gate")
+    gate.open(RunContext())
+    image = number_image(7)
+    outputs = [gate.process(FrameInfo(i, i / FPS, gap=i == 3), image)["image"] for i in range(5)]
+    assert [out is not SKIPPED for out in outputs] == [True, False, False, True, False]
+    assert gate.reasons == {0: "first", 3: "gap"}

@@ -314,7 +314,7 @@ class KeyframeGate(Operator):
         if p.object_motion_threshold is not None and labels is not None and labels is not SKIPPED:
             state.objects = object_cells(labels, p.thumb_size)  # the latest labels seen
         grid, error = self._prediction(image, labels, flow)
-        reason = decide(p, state, thumb, hist, budget_ok, error)
+        reason = "gap" if info.gap else decide(p, state, thumb, hist, budget_ok, error)  # live: frames lost
         state.prev_hist = hist
         if error is not None:
             self.scores.append(error.score)
