@@ -216,7 +216,7 @@ def run_batch(opts: BatchOptions, engine_factory: EngineFactory = make_engine) -
         engine = _start(engine_factory, opts, info, created)
         workers, engine_start = engine.workers, time.perf_counter() - started
         try:
-            engine.run(work.tasks, collector.on_result, collector.on_frames)
+            engine.run(work.tasks, collector.on_result, collector.on_frames if bar.shown else None)
         except BaseException:  # interrupted: complete videos stay, partial ones go
             for video in videos:
                 _clean(opts.out, video.name, keep_chunks=True)

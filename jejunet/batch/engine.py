@@ -9,7 +9,8 @@ from jejunet.batch.graphrun import PipelineInfo
 from jejunet.batch.task import Result, Task, VideoRunner
 
 OnResult = Callable[[Result], None]
-OnFrames = Callable[[Task, int], None]
+#: live frame counts of running tasks; None when nothing shows them (no polling then)
+OnFrames = Callable[[Task, int], None] | None
 
 
 class Engine(Protocol):
@@ -32,7 +33,8 @@ class LocalEngine:
 
     def run(self, tasks: Iterable[Task], on_result: OnResult, on_frames: OnFrames) -> None:
         for task in tasks:
-            on_result(self.runner.run(task, progress=lambda n, t=task: on_frames(t, n)))
+            hook = (lambda n, t=task: on_frames(t, n)) if on_frames is not None else None
+            on_result(self.runner.run(task, progress=hook))
 
     def close(self) -> None:
         pass

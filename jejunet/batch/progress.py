@@ -22,6 +22,11 @@ class BatchProgress:
         self.width = 24
 
     @property
+    def shown(self) -> bool:
+        """Frames are drawn (a terminal, not quiet): only then are running tasks asked for them."""
+        return self.tty and not self.quiet
+
+    @property
     def frames(self) -> int:
         return self.finished_frames + sum(self.running.values())
 

@@ -96,7 +96,7 @@ class RayEngine:
             self.on_dispatch(self.pids[index], task)
         return ref
 
-    def _poll(self, inflight: dict[Any, tuple[int, Task]], on_frames: OnFrames) -> None:
+    def _poll(self, inflight: dict[Any, tuple[int, Task]], on_frames: Callable[[Task, int], None]) -> None:
         """Ask the busy actors how far their video is (a dead one is skipped)."""
         asks = {self.actors[i].progress.remote(): task for i, task in inflight.values()}
         ready, _ = self.ray.wait(list(asks), num_returns=len(asks), timeout=POLL_S)
@@ -149,7 +149,7 @@ class RayEngine:
                 index, task = idle.popleft(), pending.popleft()
                 inflight[self._submit(index, task)] = (index, task)
             ready, _ = self.ray.wait([*inflight, *reviving], num_returns=1, timeout=POLL_S)
-            if not ready and inflight:
+            if not ready and inflight and on_frames is not None:
                 self._poll(inflight, on_frames)
             for ref in ready:
                 if ref in reviving:
