@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+REPO = Path(__file__).resolve().parents[1]  # run as a script too: no import of tests.conftest
 WIDTH, HEIGHT, BITS = 160, 96, 12  # 12 bits of the frame number as a 4×3 grid of black/white blocks
 FPS = 25
 
@@ -237,3 +238,29 @@ def test_gate_makes_the_frame_after_a_gap_a_keyframe() -> None:
     outputs = [gate.process(FrameInfo(i, i / FPS, gap=i == 3), image)["image"] for i in range(5)]
     assert [out is not SKIPPED for out in outputs] == [True, False, False, True, False]
     assert gate.reasons == {0: "first", 3: "gap"}
+
+
+def test_api_on_a_dropping_stream_keyframe_after_the_gap(tmp_path: Path, selfie_model: Path) -> None:
+    import jejunet
+
+    port = free_port()
+    pipe = jejunet.load(
+        REPO / "pipelines" / "selfie_keyframe.yaml",
+        overrides={
+            "source.reconnect": True,
+            "source.reconnect_max_s": 1.5,
+            "segment.model": str(selfie_model),
+            "sink.path": str(tmp_path / "live.mp4"),
+        },
+    )
+    with Servers(port, kill_after=1.5, down_s=0.8, second_count=30):
+        results = list(pipe.run(f"tcp://127.0.0.1:{port}"))
+    numbers = [read_number(r.frame) for r in results]
+    assert numbers == sorted(numbers) and [r.index for r in results] == sorted(r.index for r in results)
+    report = pipe.report
+    assert report.mode == "realtime" and report.runtime["source"]["reconnects"] == 1
+    gaps = [r for r in results if r.gap]
+    assert len(gaps) == 1 and gaps[0].keyframe and read_number(gaps[0].frame) >= 1000
+    assert report.keyframe_reasons[gaps[0].index] == "gap"
+    assert all(0 < r.latency_s < 2.0 for r in results)
+    assert (tmp_path / "live.mp4").exists()

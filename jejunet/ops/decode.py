@@ -154,7 +154,8 @@ class Decode(Operator):
             gap = gap or item.gap
             if position < p.start or (position - p.start) % p.stride:
                 continue
-            info = FrameInfo(emitted, item.timestamp, item.name, gap=gap, captured=item.captured)
+            captured = item.captured if self._source.live else None  # a file's frames wait for no one
+            info = FrameInfo(emitted, item.timestamp, item.name, gap=gap, captured=captured)
             yield info, {"image": item.image}
             emitted, gap = emitted + 1, False
             if p.max_frames is not None and emitted >= p.max_frames:
