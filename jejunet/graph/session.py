@@ -101,7 +101,7 @@ class RunSession:
             (
                 nid,
                 self.ops[nid],
-                [(p, e.node, e.port, e.previous) for p, e in compiled.nodes[nid].inputs.items()],
+                [(p, e.node, e.port, e.delay) for p, e in compiled.nodes[nid].inputs.items()],
             )
             for nid in compiled.order
             if nid != self.source_id
@@ -320,10 +320,10 @@ class RunSession:
             for nid, op, edges in self._plan:
                 self._where = (nid, info.index)
                 inputs = {
-                    port: self._history[(src, src_port)].read(info.index - 1)
-                    if previous
+                    port: self._history[(src, src_port)].read(info.index - delay)
+                    if delay
                     else values.get((src, src_port), SKIPPED)
-                    for port, src, src_port, previous in edges
+                    for port, src, src_port, delay in edges
                 }
                 outputs, _ = self.node_step(nid, op, info, inputs)
                 for port, value in outputs.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -32,12 +32,28 @@ class EdgeSpec(BaseModel):
 
     source: str = Field(alias="from", description="node.port")
     previous: bool = Field(False, description="take the value the source produced on the previous frame")
+    delay: int = Field(
+        0,
+        ge=0,
+        le=128,
+        description="take the value the source produced this many frames earlier, without waiting for "
+        "the later ones (a late result, e.g. the network's; `previous: true` is delay 1)",
+    )
     initial: Literal["skipped"] = Field(
         "skipped", description="value of a feedback edge on the first frame (the SKIPPED marker)"
     )
     queue: QueueSpec | None = Field(
         None, description="queue size and policy of this edge (threaded executor)"
     )
+
+    @model_validator(mode="after")
+    def _delay_is_a_feedback_distance(self) -> EdgeSpec:
+        """`previous: true` is delay 1; any delay makes the edge cross frames (previous)."""
+        if self.delay:
+            self.previous = True
+        elif self.previous:
+            self.delay = 1
+        return self
 
     @field_validator("source")
     @classmethod

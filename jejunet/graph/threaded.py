@@ -110,6 +110,8 @@ class FeedbackSlot:
     producer: Operator
     history: ValueHistory = field(default_factory=ValueHistory)
     producer_done: bool = False
+    #: frames between the producer's value and the consumer's frame (1: `previous: true`)
+    delay: int = 1
     #: the producer's forward inputs fed by the consumer, as (input, consumer's port): when the
     #: producer is not called on the consumer's values there, its value is SKIPPED (no waiting)
     skip_inputs: tuple[tuple[str, str], ...] = ()
@@ -181,7 +183,11 @@ class ThreadedRun:
                 if spec.previous:
                     producer = workers[spec.node].op
                     slot = FeedbackSlot(
-                        spec.port, nid, producer, skip_inputs=self._skip_inputs(nid, spec.node)
+                        spec.port,
+                        nid,
+                        producer,
+                        skip_inputs=self._skip_inputs(nid, spec.node),
+                        delay=spec.delay,
                     )
                     workers[spec.node].feedback_out.append(slot)
                     w.feedback_in.append((input_name, slot, spec.node))
@@ -286,12 +292,13 @@ class ThreadedRun:
                         self._pop(edge)
                         w.unmatched += 1
 
-    def _feedback(self, w: Worker, slot: FeedbackSlot, producer: str) -> Any:
-        """The producer's value on the frame `w` handled last (its initial value before any)."""
-        target = w.last_index
+    def _feedback(self, w: Worker, slot: FeedbackSlot, producer: str, index: int) -> Any:
+        """The producer's value on the frame `w` handled last (its initial value before any); on a
+        delayed edge, its value `delay` frames before `index`, the frame `w` is about to handle."""
+        target = w.last_index if slot.delay == 1 else index - slot.delay
         if target < 0:
             return SKIPPED
-        if self.lossless and slot.known_skipped(w.last_outputs):
+        if self.lossless and slot.delay == 1 and slot.known_skipped(w.last_outputs):
             # e.g. a gate reading back the network's labels: on a frame the gate skipped the
             # network did not run, so its value is known without waiting for its thread
             return SKIPPED
@@ -383,7 +390,7 @@ class ThreadedRun:
         }
         if feedback:
             for input_name, slot, producer in w.feedback_in:
-                inputs[input_name] = self._feedback(w, slot, producer)
+                inputs[input_name] = self._feedback(w, slot, producer, packets[0].index)
         return inputs
 
     def _run_node(self, w: Worker) -> None:

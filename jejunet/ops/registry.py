@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "keyframe_gate",
     "optical_flow",
     "warp",
+    "late_result",
 )
 ENTRY_POINT_GROUP = "jejunet.ops"
 

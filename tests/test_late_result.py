@@ -1,0 +1,110 @@
+"""Late results: delayed edges (`delay: N`) and the late_result operator (asynchronous keyframes)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jejunet.graph.compiler import Overrides, compile_file
+from jejunet.graph.scheduler import run_graph
+from jejunet.graph.spec import EdgeSpec
+from jejunet.graph.threaded import run_threaded
+from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
+from jejunet.ops.flow_compose import carry_labels, compose_flows
+from jejunet.ops.late_result import LateResult, LateResultParams
+from tests import fakes
+from tests.conftest import PIPELINES
+from tests.fakes import RECORDS
+
+
+def test_previous_is_delay_one_and_a_delay_crosses_frames() -> None:
+    assert EdgeSpec.model_validate({"from": "a.b", "previous": True}).delay == 1
+    late = EdgeSpec.model_validate({"from": "a.b", "delay": 3})
+    assert late.previous and late.delay == 3
+    assert EdgeSpec.model_validate({"from": "a.b"}).delay == 0
+
+
+@pytest.mark.parametrize("run", [run_graph, run_threaded], ids=["sequential", "threaded"])
+def test_a_delayed_edge_gives_the_value_of_frame_t_minus_delay(run) -> None:
+    """A slow producer behind a delay of 3: frame t sees the producer's frame t − 3, on both executors."""
+    nodes = [
+        fakes.source(12),
+        {"id": "slow", "op": "xtest_delay", "params": {"ms": 5}, "inputs": {"image": "source.image"}},
+        {
+            "id": "sink",
+            "op": "xtest_record",
+            "params": {"key": "late"},
+            "inputs": {"image": "source.image", "extra": {"from": "slow.image", "delay": 3}},
+        },
+        {"id": "now", "op": "xtest_record", "params": {"key": "now"}, "inputs": {"image": "source.image"}},
+    ]
+    run(fakes.graph(nodes))
+    now = dict(RECORDS["now"])
+    late = RECORDS["late"]
+    assert [i for i, _ in late] == list(range(3, 12))  # SKIPPED before frame 3: the sink is not called
+    for index, (image, extra) in late:
+        assert image == now[index][0] and extra == now[index - 3][0]
+
+
+def test_composed_flows_add_up_and_carry_labels() -> None:
+    flow = np.zeros((32, 32, 2), np.float32)
+    flow[..., 0] = 2.0  # each frame shows what the one before had 2 px to the right
+    total = compose_flows([flow, flow, flow], (32, 32))
+    assert np.allclose(total[..., 0], 6.0) and np.allclose(total[..., 1], 0.0)
+    labels = np.zeros((32, 32), np.uint8)
+    labels[:, 16:20] = 15
+    carried = carry_labels(labels, total)
+    assert np.array_equal(np.flatnonzero(carried[0]), np.arange(10, 14))  # moved 6 px left
+
+
+def test_late_result_carries_the_result_of_frame_t_minus_delay() -> None:
+    op = LateResult(LateResultParams(delay=3), "late")
+    op.open(RunContext())
+    flow = np.zeros((32, 32, 2), np.float32)
+    flow[..., 0] = 1.0
+    labels = np.zeros((32, 32), np.uint8)
+    labels[:, 16:20] = 15
+    outs = [op.process(FrameInfo(i, i / 25), flow, labels if i == 3 else SKIPPED) for i in range(6)]
+    assert not outs[0]["labels"].any() and outs[1]["labels"].shape == (32, 32)  # background before any
+    assert np.array_equal(np.flatnonzero(outs[3]["labels"][0]), np.arange(13, 17))  # 3 frames × 1 px
+    assert outs[4]["labels"] is SKIPPED and outs[5]["labels"] is SKIPPED
+    assert op.run_info() == {"late_results": 1, "delay_frames": 3}
+
+
+@pytest.mark.slow
+def test_async_pipeline_is_identical_on_both_executors(bikes: Path, deeplab_model: Path) -> None:
+    """keyframe_async.yaml: the network's labels arrive 4 frames late; offline, both executors agree
+    byte for byte, and every keyframe's result is delivered 4 frames after its frame."""
+    pipeline = PIPELINES / "keyframe_async.yaml"
+    labels: dict[str, list[np.ndarray]] = {}
+    reports = {}
+    for name, run in (("sequential", run_graph), ("threaded", run_threaded)):
+        compiled = compile_file(pipeline, Overrides(sets=["source.max_frames=40"], input=str(bikes)))
+        tap = LabelTap()
+        reports[name] = run(compiled, RunContext(pipeline_file=pipeline), hooks=[tap]).to_dict()
+        labels[name] = [tap.labels[i] for i in sorted(tap.labels)]
+        arrivals = sorted(tap.arrivals)
+        assert arrivals == [k + 4 for k in reports[name]["keyframe_frames"] if k + 4 < 40]
+    assert len(labels["sequential"]) == len(labels["threaded"]) == 40
+    for a, b in zip(labels["sequential"], labels["threaded"], strict=True):
+        assert np.array_equal(a, b)
+    assert reports["sequential"]["keyframe_frames"] == reports["threaded"]["keyframe_frames"]
+
+
+class LabelTap:
+    """A run hook: warp's labels by frame, and the frames a late result arrived on."""
+
+    def __init__(self) -> None:
+        self.labels: dict[int, np.ndarray] = {}
+        self.arrivals: list[int] = []
+        self.lock = threading.Lock()
+
+    def node_done(self, node: str, frame: int, outputs: dict, **_) -> None:
+        with self.lock:
+            if node == "warp":
+                self.labels[frame] = outputs["labels"]
+            elif node == "late" and frame >= 4 and outputs["labels"] is not SKIPPED:
+                self.arrivals.append(frame)
