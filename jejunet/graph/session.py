@@ -106,7 +106,10 @@ class RunSession:
             for nid in compiled.order
             if nid != self.source_id
         ]
-        self._history = {(e[1], e[2]): ValueHistory() for _, _, edges in self._plan for e in edges if e[3]}
+        # one history per (producer port, delay): a reader forgets what is older than its target
+        self._history = {
+            (e[1], e[2], e[3]): ValueHistory() for _, _, edges in self._plan for e in edges if e[3]
+        }
 
     # --- life cycle ----------------------------------------------------------------------------
     def open(self) -> None:
@@ -320,7 +323,7 @@ class RunSession:
             for nid, op, edges in self._plan:
                 self._where = (nid, info.index)
                 inputs = {
-                    port: self._history[(src, src_port)].read(info.index - delay)
+                    port: self._history[(src, src_port, delay)].read(info.index - delay)
                     if delay
                     else values.get((src, src_port), SKIPPED)
                     for port, src, src_port, delay in edges
@@ -328,8 +331,8 @@ class RunSession:
                 outputs, _ = self.node_step(nid, op, info, inputs)
                 for port, value in outputs.items():
                     values[(nid, port)] = value
-            for key, history in self._history.items():
-                history.write(info.index, values.get(key, SKIPPED))
+            for (src, src_port, _), history in self._history.items():
+                history.write(info.index, values.get((src, src_port), SKIPPED))
             self.frame_done(info, start, time.perf_counter())
         return values
 
