@@ -158,3 +158,22 @@ def test_stream_url_runs_in_realtime_mode(cli, bikes: Path, selfie_model: Path, 
         "dropped": report["edges"]["source.image->resize.image"]["dropped"],
         "max_depth": 1,
     }
+
+
+def test_expected_frames_asks_the_source_module(bikes: Path, tmp_path: Path) -> None:
+    """The progress bar's total: the source's own frame count, after start, stride and max_frames."""
+    import cv2
+
+    from jejunet.cli.graph_cmd import expected_frames
+    from tests.fakes import graph, synthetic_frame
+
+    def total(source: str, **params: int) -> int | None:
+        return expected_frames(graph([{"id": "s", "op": "decode", "params": {"source": source, **params}}]))
+
+    assert total(str(bikes)) == 250 and total(str(bikes), start=10, stride=3, max_frames=50) == 50
+    assert total(str(bikes), start=240, stride=4) == 3
+    for i in range(5):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), synthetic_frame(i, 8, 8))
+    assert total(str(tmp_path), stride=2) == 3
+    assert total("rtsp://127.0.0.1:9/x") is None and total("0") is None  # live: no end known
+    assert total(str(tmp_path / "no.mp4")) is None  # the run says what is wrong, not the bar

@@ -17,10 +17,10 @@ from jejunet.graph.scheduler import run_graph
 from jejunet.graph.threaded import run_threaded
 from jejunet.graph.trace import TraceRecorder
 from jejunet.media.atomic import check_outputs
+from jejunet.media.sources import emitted_count, is_live, locate
 from jejunet.ops.base import RunContext
 
 EXECUTORS = ("threaded", "sequential")
-STREAM_SCHEMES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
 def register(commands: Any) -> None:
@@ -102,10 +102,7 @@ def _add_execution(p: argparse.ArgumentParser) -> None:
 def _live_source(compiled: CompiledGraph) -> bool:
     """The source is a camera index or a stream URL (it paces itself)."""
     node = compiled.source
-    value = getattr(node.params, node.op.path_param or "", None)
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        return True
-    return isinstance(value, str) and value.startswith(STREAM_SCHEMES)
+    return is_live(getattr(node.params, node.op.path_param or "", None))
 
 
 def _execute(
@@ -137,25 +134,17 @@ def _execute(
 
 
 def expected_frames(compiled: CompiledGraph) -> int | None:
-    """How many frames a file source will give (for the progress bar), when the container says."""
+    """How many frames a file source will give (for the progress bar), when it is known beforehand."""
     node = compiled.source
     if node.op.name != "decode" or _live_source(compiled):
         return None
     p = node.params
-    path = Path(str(p.source))
-    if str(p.source) == "sample" or not path.is_file():
-        return None
+    base = compiled.file.parent if compiled.file else None
     try:
-        import av
-
-        with av.open(str(path)) as container:
-            total = int(container.streams.video[0].frames or 0)
-    except Exception:  # noqa: BLE001 - only a hint for the progress bar
+        total = locate(p.source, base, download=False).frame_count()
+    except Exception:  # noqa: BLE001 - only a hint for the progress bar; the run reports the problem
         return None
-    if total <= 0:
-        return None
-    count = max(0, -(-(total - p.start) // p.stride))
-    return min(count, p.max_frames) if p.max_frames else count
+    return emitted_count(total or None, p.start, p.stride, p.max_frames)
 
 
 class ProgressBar:
