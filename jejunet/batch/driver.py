@@ -215,6 +215,7 @@ def run_batch(opts: BatchOptions, engine_factory: EngineFactory = make_engine) -
         started = time.perf_counter()
         engine = _start(engine_factory, opts, info, created)
         workers, engine_start = engine.workers, time.perf_counter() - started
+        bar.began = time.monotonic()  # frames per second of the videos, not of the engine's start
         try:
             engine.run(work.tasks, collector.on_result, collector.on_frames if bar.shown else None)
         except BaseException:  # interrupted: complete videos stay, partial ones go
