@@ -295,3 +295,31 @@ def test_rerun_replaces_a_previous_clip(cli, tmp_path: Path, good_set) -> None:
     assert cli(*args, "--frames-per-shot", "2").code == 0
     assert len(list((out / "gt").glob("*.png"))) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip", "set"]
+
+
+def test_interrupted_run_leaves_nothing(cli, tmp_path: Path, good_set, monkeypatch) -> None:
+    import jejunet.synth.clip as clip
+
+    images, masks = good_set
+    real, calls = clip.render_frame, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(clip, "render_frame", interrupted)
+    result = cli("synth", "--images", images, "--masks", masks, "--out", tmp_path / "clip", "--size", "64x48")
+    assert result.code == 130 and len(calls) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]  # no clip, no temporary folder
+
+
+def test_one_frame_shots(cli, tmp_path: Path, good_set) -> None:
+    images, masks = good_set
+    out = tmp_path / "clip"
+    result = cli("synth", "--images", images, "--masks", masks, "--out", out, "--size", "64x48",
+                 "--frames-per-shot", "1", "--shots", "3")  # fmt: skip
+    assert result.code == 0, result.err
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["cuts"] == [1, 2] and len(decoded(out / "video.mp4")) == 3

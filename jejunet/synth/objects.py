@@ -75,7 +75,9 @@ def object_track(
     normal = np.array([-direction[1], direction[0]])
     poses = []
     for t in range(frames):
-        g = float(np.interp(np.clip((t - enter) / (leave - enter), 0, 1), np.linspace(0, 1, 64), warp))
+        g = float(
+            np.interp(np.clip((t - enter) / max(leave - enter, 1.0), 0, 1), np.linspace(0, 1, 64), warp)
+        )
         centre = start + (end - start) * g + normal * wobble * np.sin(np.pi * g * 2)
         log_scale = motion.object_scale * (ramp * (g - 0.5) * 2 + np.sin(2 * np.pi * swing * g + phase))
         angle = spin0 + motion.object_spin_deg * np.sin(2 * np.pi * g + phase)
