@@ -1,7 +1,7 @@
 """Live sources: streams that reconnect when they drop, and a reader that keeps only the newest frame.
 
 A stream URL (HTTP, RTSP, TCP/UDP MPEG-TS, anything FFmpeg opens) is read connection after
-connection: when one ends or fails, the reader waits (backoff from 0.1 s, doubling, at most 2 s)
+connection: when one ends or fails, the reader waits (backoff from 0.1 s, doubling, at most 1 s)
 and opens it again, for at most `reconnect_max_s` without a frame. The first frame after a gap is
 marked (`Captured.gap`) so a keyframe gate runs the network on it, and the frames the gap cost
 are estimated from the wall time it lasted and the stream's frame rate.
@@ -25,9 +25,12 @@ from jejunet.errors import MediaError
 from jejunet.media.video import open_video, reason, to_bgr
 
 FIRST_DELAY_S = 0.1
-MAX_DELAY_S = 2.0
+MAX_DELAY_S = 1.0
 #: a live connection that delivers nothing for this long counts as dropped
 READ_TIMEOUT_S = 3.0
+#: FFmpeg probes a stream for up to 5 s (some 20 frames to guess the frame rate) before the first
+#: frame; half a second is enough to find the codec and makes a reconnect that much shorter
+LIVE_OPTIONS = {"analyzeduration": "500000"}
 
 
 @dataclass
@@ -72,23 +75,29 @@ class ReconnectPolicy:
     max_s: float = 30.0
 
 
-def connect(url: str) -> Any:
-    """An open connection to a stream (a PyAV container) with live read timeouts."""
-    return open_video(url, timeout=(READ_TIMEOUT_S * 3, READ_TIMEOUT_S))
+def connect(url: str, quick: bool = False) -> Any:
+    """An open connection to a stream (a PyAV container) with live read timeouts.
+
+    `quick`: skip FFmpeg's frame-rate probe (some 20 frames, 0.8 s at 25 fps) when reconnecting:
+    the rate is known from the first connection.
+    """
+    options = {**LIVE_OPTIONS, "fpsprobesize": "0"} if quick else LIVE_OPTIONS
+    return open_video(url, timeout=(READ_TIMEOUT_S * 3, READ_TIMEOUT_S), options=options)
 
 
-def stream_rate(container: Any) -> float:
-    return float(container.streams.video[0].average_rate or 25.0)
+def stream_rate(container: Any, default: float = 25.0) -> float:
+    """A stream's frame rate, `default` when it does not say (or was not probed)."""
+    rate = container.streams.video[0].average_rate
+    return float(rate) if rate else default
 
 
-def _connection(url: str, container: Any | None) -> Iterator[tuple[np.ndarray, float]]:
-    """(frame, stream frame rate) of one connection, until it ends; MediaError when it fails."""
-    with container if container is not None else connect(url) as opened:
+def _connection(url: str, container: Any | None, quick: bool) -> Iterator[tuple[np.ndarray, Any]]:
+    """(frame, container) of one connection, until it ends; MediaError when it fails."""
+    with container if container is not None else connect(url, quick) as opened:
         stream = opened.streams.video[0]
-        rate = stream_rate(opened)
         try:
             for frame in opened.decode(stream):
-                yield to_bgr(frame), rate
+                yield to_bgr(frame), opened
         except av.FFmpegError as exc:
             raise MediaError(f"{url}: stream failed ({reason(exc)})") from None
 
@@ -101,15 +110,16 @@ class _Link:
     last_frame: float | None = None
     lost_since: float = 0.0
     delay: float = FIRST_DELAY_S
+    rate: float | None = None  # the stream's frame rate, from its first connection that says
 
-    def arrived(self, now: float, rate: float, stats: LiveStats) -> bool:
+    def arrived(self, now: float, stats: LiveStats) -> bool:
         """Record a frame; True when it ends a gap (the gap is counted in `stats`)."""
         gap = self.last_frame is not None and self.lost_since > self.last_frame
         if gap:
             assert self.last_frame is not None
             stats.reconnects += 1
             stats.gaps_s.append(now - self.last_frame)
-            stats.gap_frames += max(0, round((now - self.last_frame) * rate) - 1)
+            stats.gap_frames += max(0, round((now - self.last_frame) * (self.rate or 25.0)) - 1)
         self.last_frame, self.delay = now, FIRST_DELAY_S
         return gap
 
@@ -143,10 +153,11 @@ def stream_frames(
     while not stopped():
         failure = "ended"
         try:
-            connection, first = _connection(url, first), None
-            for image, rate in connection:
+            connection, first = _connection(url, first, quick=link.rate is not None), None
+            for image, container in connection:
                 now = clock()
-                yield Captured(now - link.start, image, gap=link.arrived(now, rate, stats))
+                link.rate = link.rate or stream_rate(container, 0.0) or None
+                yield Captured(now - link.start, image, gap=link.arrived(now, stats))
                 if stopped():
                     return
         except MediaError as exc:

@@ -68,10 +68,12 @@ def to_bgr(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(format="bgr24")
 
 
-def open_video(path: str, timeout: float | tuple[float, float] = OPEN_TIMEOUT_S) -> Any:
+def open_video(
+    path: str, timeout: float | tuple[float, float] = OPEN_TIMEOUT_S, options: dict[str, str] | None = None
+) -> Any:
     """An open PyAV container with a video stream; a MediaError naming `path` otherwise."""
     try:
-        container = av.open(path, timeout=timeout)
+        container = av.open(path, timeout=timeout, options=options or {})
     except (av.FFmpegError, OSError) as exc:
         raise MediaError(f"{path}: cannot open as video ({reason(exc)})") from None
     if not container.streams.video:

@@ -60,7 +60,7 @@ class DecodeParams(Params):
     reconnect: bool = Field(
         False,
         description="stream URLs: when the stream drops or ends, open it again (backoff 0.1 s doubling "
-        "to 2 s); the first frame after the gap is a keyframe; report: reconnects, gap_frames",
+        "to 1 s); the first frame after the gap is a keyframe; report: reconnects, gap_frames",
     )
     reconnect_max_s: float = Field(
         30.0,
