@@ -146,6 +146,7 @@ def test_user_errors_exit_2_before_anything_is_written(cli, tmp_path: Path, clip
         [PIPELINE, clips["a"], "--set", "gate.no_such=1"],
         [PIPELINE, clips["a"], "--chunk-frames", "0"],
         [PIPELINE, clips["a"], "--address", "auto"],
+        [PIPELINE, clips["a"], "--workers", "2"],
     ):
         result = cli("batch", *args, "--out", out)
         assert result.code == 2, result.err
@@ -336,19 +337,26 @@ def test_ray_a_killed_worker_has_its_video_retried(
     from jejunet.batch.ray_engine import RayEngine
 
     killed: list[str] = []
-
-    def kill_first(pid: int, task) -> None:
-        if not killed:
-            killed.append(task.name)
-            os.kill(pid, signal.SIGKILL)
-
     out = tmp_path / "out"
-    opts = BatchOptions(PIPELINE, [str(clips[n]) for n in ("a", "b", "c")], out, engine="ray", workers=2)
-    code, summary = run_batch(opts, lambda o, info: RayEngine(info, workers=2, on_dispatch=kill_first))
+
+    def kill_mid_video(pid: int, task) -> None:
+        """SIGKILL the worker that got the first video once its first labels are written."""
+        if killed:
+            return
+        deadline = time.monotonic() + 60
+        while not list(out.glob(f".{task.name}.partial-*/labels/*.png")):
+            assert time.monotonic() < deadline and not (out / task.name).exists(), "the video ended first"
+            time.sleep(0.005)
+        killed.append(task.name)
+        os.kill(pid, signal.SIGKILL)
+
+    names = ("long", "b", "c")
+    opts = BatchOptions(PIPELINE, [str(clips[n]) for n in names], out, engine="ray", workers=2)
+    code, summary = run_batch(opts, lambda o, info: RayEngine(info, workers=2, on_dispatch=kill_mid_video))
     assert code == 0, summary
     rows = {r["video"]: r for r in summary["videos"]}
-    assert killed == ["a"] and rows["a"]["attempts"] == 2
+    assert killed == ["long"] and rows["long"]["attempts"] == 2
     assert all(r["status"] == "ok" for r in rows.values())
     assert rows["b"]["attempts"] == 1
-    _same_outputs(out / "a", _graph_run(cli, clips["a"], tmp_path / "ref_a"))
+    _same_outputs(out / "long", _graph_run(cli, clips["long"], tmp_path / "ref_long"))
     assert _leftovers(out) == []

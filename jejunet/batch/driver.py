@@ -60,6 +60,8 @@ def _check(opts: BatchOptions) -> None:
         problems.append("--engine ray needs Ray: pip install 'jejunet[ray]'")
     if opts.address and opts.engine != "ray":
         problems.append("--address: only with --engine ray")
+    if opts.workers is not None and opts.engine != "ray":
+        problems.append("--workers: only with --engine ray (the local engine runs one video after another)")
     if problems:
         raise UserError(*problems)
 
