@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from jejunet.graph.compiler import CompiledGraph
-from jejunet.graph.hooks import Progress, ProgressHook
+from jejunet.graph.hooks import Progress
 from jejunet.graph.report import RunReport
 from jejunet.graph.session import RunSession
 from jejunet.graph.trace import TraceRecorder
@@ -40,8 +40,9 @@ def run_graph(
     frames are left out of the timings; `progress(report)` is called after every frame;
     `hooks`: see `jejunet.graph.hooks`. Nothing is dropped here, whatever the mode.
     """
-    every = [*hooks, trace, ProgressHook(progress) if progress is not None else None]
-    session = RunSession(compiled, ctx, realtime=realtime, pace=pace, warmup=warmup, hooks=every)
+    session = RunSession.for_run(
+        compiled, ctx, progress, realtime=realtime, pace=pace, warmup=warmup, trace=trace, hooks=hooks
+    )
     with session.running():
         for info, produced, start in session.frames():
             session.step(info, produced, start)

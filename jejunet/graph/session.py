@@ -35,7 +35,7 @@ from jejunet.errors import NodeError
 from jejunet.graph.compiler import CompiledGraph
 from jejunet.graph.failures import NodeFailed
 from jejunet.graph.history import ValueHistory
-from jejunet.graph.hooks import HookSet
+from jejunet.graph.hooks import HookSet, Progress, ProgressHook
 from jejunet.graph.queues import effective_mode
 from jejunet.graph.report import NodeTimes, RunReport, collect_run_info
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, RunContext
@@ -110,6 +110,22 @@ class RunSession:
         self._history = {
             (e[1], e[2], e[3]): ValueHistory() for _, _, edges in self._plan for e in edges if e[3]
         }
+
+    @classmethod
+    def for_run(
+        cls,
+        compiled: CompiledGraph,
+        ctx: RunContext | None,
+        progress: Progress | None,
+        progress_interval: float = 0.0,
+        *,
+        trace: Any = None,
+        hooks: Iterable[Any] = (),
+        **options: Any,
+    ) -> RunSession:
+        """A session for `run_graph` / `run_threaded`: their `trace` and `progress` become hooks."""
+        progress_hook = ProgressHook(progress, progress_interval) if progress is not None else None
+        return cls(compiled, ctx, hooks=[*hooks, trace, progress_hook], **options)
 
     # --- life cycle ----------------------------------------------------------------------------
     def open(self) -> None:
@@ -234,28 +250,15 @@ class RunSession:
             count += 1
             yield item
 
-    def _book_source(self, info: FrameInfo, outputs: dict[str, Any], t0: float, t1: float) -> None:
-        report = self.report
-        if info.index >= self.warmup:
-            report.nodes[self.source_id].durations_s.append(t1 - t0)
-            if self._measure_start is None:
-                self._measure_start = t0
-        report.source_frames += 1
+    def _book_source(
+        self, info: FrameInfo, outputs: dict[str, Any], t0: float, t1: float, timed: bool = True
+    ) -> None:
+        """A frame the source gave (`timed`: read by the session, not pushed from outside)."""
+        if info.index >= self.warmup and self._measure_start is None:
+            self._measure_start = t0
+        self.report.source_frames += 1
         self.hooks("frame_started", frame=info.index, info=info, outputs=outputs, start=t0)
-        if self.hooks.wants("node_done"):
-            op = self.ops[self.source_id]
-            self.hooks(
-                "node_done",
-                node=self.source_id,
-                frame=info.index,
-                info=info,
-                op=op,
-                inputs={},
-                outputs=outputs,
-                start=t0,
-                end=t1,
-                lane=0,
-            )
+        self._called(self.source_id, self.ops[self.source_id], info, {}, outputs, t0, t1, timed=timed)
 
     # --- one node, one frame -------------------------------------------------------------------
     def node_step(
@@ -272,25 +275,30 @@ class RunSession:
         t1 = time.perf_counter()
         if not isinstance(outputs, dict) or not outputs.keys() <= self._declared[nid]:
             raise NodeError(self._undeclared(nid, outputs))
-        if info.index >= self.warmup:
+        self._called(nid, op, info, inputs, outputs, t0, t1, lane)
+        return outputs, True
+
+    def _called(
+        self,
+        nid: str,
+        op: Operator,
+        info: FrameInfo,
+        inputs: dict[str, Any],
+        outputs: dict[str, Any],
+        t0: float,
+        t1: float,
+        lane: int = 0,
+        timed: bool = True,
+    ) -> None:
+        """Book a node's call on a frame: its time (frames after the warm-up), a keyframe, the hooks."""
+        if timed and info.index >= self.warmup:
             self.report.nodes[nid].durations_s.append(t1 - t0)
         if op.runs_network:
             with self._lock:
                 self._network.add(info.index)
-        if hooks.wants("node_done"):
-            hooks(
-                "node_done",
-                node=nid,
-                frame=info.index,
-                info=info,
-                op=op,
-                inputs=inputs,
-                outputs=outputs,
-                start=t0,
-                end=t1,
-                lane=lane,
-            )
-        return outputs, True
+        if self.hooks.wants("node_done"):
+            call = {"node": nid, "frame": info.index, "info": info, "op": op, "lane": lane}
+            self.hooks("node_done", inputs=inputs, outputs=outputs, start=t0, end=t1, **call)
 
     def _undeclared(self, nid: str, outputs: Any) -> str:
         declared = ", ".join(sorted(self._declared[nid])) or "none"
@@ -318,7 +326,7 @@ class RunSession:
         with self.guard():
             if start is None:
                 start = time.perf_counter()
-                self._book_source(info, produced, start, start)
+                self._book_source(info, produced, start, start, timed=False)
             values: Values = {(self.source_id, port): v for port, v in produced.items()}
             for nid, op, edges in self._plan:
                 self._where = (nid, info.index)
@@ -352,16 +360,8 @@ class RunSession:
                 report.keyframes += 1
                 report.keyframe_frames.append(index)
         report.wall_s = end - self._start
-        self.hooks(
-            "frame_done",
-            frame=index,
-            info=info,
-            start=start,
-            end=end,
-            keyframe=keyframe,
-            measured=measured,
-            report=report,
-        )
+        frame = {"frame": index, "info": info, "keyframe": keyframe, "measured": measured}
+        self.hooks("frame_done", start=start, end=end, report=report, **frame)
 
     def dropped(self, node: str, frame: int, edge: str) -> None:
         """A frame of `node`'s output dropped on `edge` (the threaded executor's queues)."""

@@ -6,99 +6,43 @@ see the same frames and joins always match. When an out-edge is full the outlet'
 oldest waiting one (at most `size`, or one for `latest`), counting a drop on the full edges.
 Frames are never evicted once delivered, so a drop never leaves one branch of a diamond waiting.
 
-A stateless node with `workers: N` runs N instances on different frames at once (their own
-threads): it takes frames in order, and emits them in order as the oldest one is done.
+A stateless node with `workers: N` runs N instances on different frames at once
+(`jejunet.graph.lanes`): it takes frames in order, and emits them in order as the oldest is done.
 
-A node with a feedback input (`previous: true`) gets its producer's value of the node's
-previous frame from a `FeedbackSlot` (a `ValueHistory`); in a lossless graph it waits for it,
-so outputs equal the sequential executor's. A delayed (asynchronous) result would be one more
-kind of slot read in `_feedback`, the one place a node reads another frame's value.
+A node with a feedback input (`previous: true`, or `delay: N`) gets its producer's value of an
+earlier frame from a `FeedbackSlot` (a `ValueHistory`); in a lossless graph it waits for it, so
+outputs equal the sequential executor's. `_feedback` is the one place a node reads another
+frame's value, late (asynchronous) results included.
 
 This module holds scheduling only: the run session (`jejunet.graph.session`) opens, closes and
 aborts the operators, runs a node on a frame (`node_step`), books frames, keyframes and the
-report, calls the hooks and locates errors. A graph where no frame moves reports which node is
-busy and which are starved; Ctrl-C stops every thread and aborts every node.
+report, calls the hooks and locates errors. Packets and edge queues are in `jejunet.graph.edges`,
+node threads and the stall report in `jejunet.graph.workers`. A graph where no frame moves
+reports which node is busy and which are starved; Ctrl-C stops every thread and aborts every node.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
-from collections import deque
-from collections.abc import Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from jejunet.graph.compiler import CompiledGraph
+from jejunet.graph.edges import EOS, NOT_READY, WAIT_S, Edge, Eos, NotReady, Outlet, Packet
 from jejunet.graph.failures import GraphStalled
 from jejunet.graph.history import ValueHistory
-from jejunet.graph.hooks import Progress, ProgressHook
+from jejunet.graph.hooks import Progress
+from jejunet.graph.lanes import Lanes
 from jejunet.graph.queues import OFFLINE_SIZE, REALTIME_SIZE, EdgeQueueSettings, edge_queues
 from jejunet.graph.report import EdgeStats, RunReport
 from jejunet.graph.session import RunSession, Stopped
-from jejunet.graph.trace import TraceRecorder
+from jejunet.graph.workers import Worker, stall_message
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, RunContext
 
 __all__ = ["GraphStalled", "ThreadedRun", "run_threaded"]
 
-WAIT_S = 0.2  # longest a blocked thread sleeps before it checks for a stop
 DEADLOCK_S = 2.0  # every thread waiting on another this long, with no frame moving: a stall
-
-
-class _Eos:
-    def __repr__(self) -> str:
-        return "EOS"
-
-
-EOS = _Eos()
-
-
-class _NotReady:
-    """What `_take(block=False)` returns when an input has nothing yet."""
-
-
-NOT_READY = _NotReady()
-
-
-@dataclass
-class Packet:
-    """One frame's outputs of one node, travelling on that node's out-edges."""
-
-    index: int
-    info: FrameInfo
-    t0: float  # when the source started reading the frame
-    values: dict[str, Any]
-
-
-class Edge:
-    """A forward edge's bounded FIFO."""
-
-    def __init__(self, settings: EdgeQueueSettings, stats: EdgeStats, synthetic: bool = False) -> None:
-        self.settings = settings
-        self.stats = stats
-        self.synthetic = synthetic  # a clock edge from the source for a node without forward inputs
-        self.items: deque[Packet | _Eos] = deque()
-        self.closed = False
-
-    @property
-    def full(self) -> bool:
-        return not self.closed and len(self.items) >= self.settings.size
-
-
-class Outlet:
-    """The out-edges of one node and the frames waiting to enter them."""
-
-    def __init__(self, edges: list[Edge]) -> None:
-        self.edges = edges
-        policies = {e.settings.policy for e in edges}
-        if not edges or "block" in policies:
-            self.policy = "block"
-        else:
-            self.policy = "latest" if "latest" in policies else "drop_oldest"
-        self.window = 1 if self.policy == "latest" else min((e.settings.size for e in edges), default=1)
-        self.outbox: deque[Packet | _Eos] = deque()
 
 
 @dataclass
@@ -120,33 +64,6 @@ class FeedbackSlot:
         """The producer cannot have run on the frame the consumer produced `consumer_outputs` on."""
         probe = {name: consumer_outputs.get(port, SKIPPED) for name, port in self.skip_inputs}
         return bool(probe) and not self.producer.called_on(probe)
-
-
-class Worker:
-    """A node's thread and what the stall report needs to know about it."""
-
-    def __init__(self, node_id: str, op: Operator, lock: threading.Lock) -> None:
-        self.node_id = node_id
-        self.op = op
-        self.cond = threading.Condition(lock)
-        self.in_edges: list[Edge] = []
-        self.outlet = Outlet([])
-        self.feedback_in: list[tuple[str, FeedbackSlot, str]] = []  # (input, slot, producer)
-        self.feedback_out: list[FeedbackSlot] = []
-        self.terminal = False
-        self.last_index = -1
-        self.last_outputs: dict[str, Any] = {}  # on frame `last_index`
-        self.frame: int | None = None  # the frame inside the operator now
-        self.unmatched = 0
-        self.state = "starting"
-        self.detail = ""
-        self.since = time.perf_counter()
-        self.done = False
-        self.thread: threading.Thread | None = None
-
-    def set_state(self, state: str, detail: str = "") -> None:
-        if state != self.state or detail != self.detail:
-            self.state, self.detail, self.since = state, detail, time.perf_counter()
 
 
 class ThreadedRun:
@@ -210,7 +127,7 @@ class ThreadedRun:
         return tuple((name, e.port) for name, e in inputs if e.node == consumer and not e.previous)
 
     # --- queues (called with the lock held) ------------------------------------------------------
-    def _check_stop(self) -> None:
+    def check_stop(self) -> None:
         if self.stopping:
             raise Stopped
 
@@ -228,12 +145,12 @@ class ThreadedRun:
         if moved:
             w.cond.notify()
 
-    def _pop(self, edge: Edge) -> Packet | _Eos:
+    def _pop(self, edge: Edge) -> Packet | Eos:
         item = edge.items.popleft()
         self._flush(self.producer_of[id(edge)])
         return item
 
-    def _emit(self, w: Worker, packet: Packet | _Eos) -> None:
+    def _emit(self, w: Worker, packet: Packet | Eos) -> None:
         outlet = w.outlet
         if not outlet.edges:
             return
@@ -244,7 +161,7 @@ class ThreadedRun:
                     self._flush(w)
                     if not outlet.outbox:
                         break
-                    self._check_stop()
+                    self.check_stop()
                     full = next((e for e in outlet.edges if e.full), None)
                     w.set_state("blocked", full.settings.name if full else "")
                     w.cond.wait(WAIT_S)
@@ -258,14 +175,14 @@ class ThreadedRun:
                             self.session.dropped(w.node_id, old.index, edge.settings.name)
                 self._flush(w)
 
-    def _take(self, w: Worker, block: bool = True) -> list[Packet] | None | _NotReady:
+    def take(self, w: Worker, block: bool = True) -> list[Packet] | None | NotReady:
         """The next frame present on every input of `w` (frames missing somewhere are skipped).
 
         None at the end of the stream; NOT_READY instead of waiting when `block` is false.
         """
         with self.lock:
             while True:
-                self._check_stop()
+                self.check_stop()
                 empty = next((e for e in w.in_edges if not e.items), None)
                 if empty is not None:
                     if not block:
@@ -305,7 +222,7 @@ class ThreadedRun:
         with self.lock:
             if self.lossless:
                 while slot.history.index < target and not slot.producer_done:
-                    self._check_stop()
+                    self.check_stop()
                     w.set_state("feedback", f"{producer}.{slot.port}")
                     w.cond.wait(WAIT_S)
             return slot.history.read(target)
@@ -363,7 +280,7 @@ class ThreadedRun:
 
         count = 0
         while True:
-            self._check_stop()
+            self.check_stop()
             session.pace(count, stopped)
             w.set_state("running", str(count))
             item = session.read(frames)
@@ -380,7 +297,7 @@ class ThreadedRun:
             self._emit(w, Packet(info.index, info, t0, produced))
         self._emit(w, EOS)
 
-    def _inputs(self, w: Worker, packets: list[Packet], feedback: bool = True) -> dict[str, Any]:
+    def inputs(self, w: Worker, packets: list[Packet], feedback: bool = True) -> dict[str, Any]:
         """The node's inputs for one frame: its forward edges' values (SKIPPED where a port has none),
         and its feedback values."""
         inputs = {
@@ -394,15 +311,15 @@ class ThreadedRun:
         return inputs
 
     def _run_node(self, w: Worker) -> None:
-        while (packets := self._take(w)) is not None:
+        while (packets := self.take(w)) is not None:
             assert isinstance(packets, list)
             first = packets[0]
-            inputs = self._inputs(w, packets)
+            inputs = self.inputs(w, packets)
             w.set_state("running", str(first.index))
             w.frame = first.index
             outputs, _ = self.session.node_step(w.node_id, w.op, first.info, inputs)
             w.frame = None
-            self._finished(w, first, outputs)
+            self.hand_on(w, first, outputs)
         self._emit(w, EOS)
 
     def _run_parallel(self, w: Worker) -> None:
@@ -415,7 +332,7 @@ class ThreadedRun:
         lanes.join()
         self._emit(w, EOS)
 
-    def _finished(self, w: Worker, first: Packet, outputs: dict[str, Any]) -> None:
+    def hand_on(self, w: Worker, first: Packet, outputs: dict[str, Any]) -> None:
         """Book a frame a node is done with, then hand its outputs on."""
         w.last_index, w.last_outputs = first.index, outputs
         with self.lock:
@@ -427,28 +344,6 @@ class ThreadedRun:
             self.last_progress = time.perf_counter()
         self._emit(w, Packet(first.index, first.info, first.t0, outputs))
 
-    # --- supervision -----------------------------------------------------------------------------
-    def _stall_message(self, idle_s: float) -> str:
-        parts = [f"graph stalled: no frame moved for {idle_s:.1f} s"]
-        starved, others = [], []
-        now = time.perf_counter()
-        for nid, w in self.workers.items():
-            if w.done:
-                continue
-            op = w.op.name
-            if w.state == "starved":
-                starved.append(f"node '{nid}' is starved (waits for {w.detail}, last frame {w.last_index})")
-            elif w.state == "running":
-                call = "frames()" if nid == self.source else "process()"
-                others.append(f"node '{nid}' ({op}) has been in {call} for {now - w.since:.1f} s")
-            elif w.state == "blocked":
-                others.append(f"node '{nid}' is blocked on the full edge {w.detail}")
-            elif w.state == "feedback":
-                starved.append(f"node '{nid}' is starved (waits for feedback {w.detail})")
-            else:
-                others.append(f"node '{nid}' is {w.state}")
-        return "; ".join(parts + starved + others)
-
     def _check_stall(self) -> None:
         now = time.perf_counter()
         with self.lock:
@@ -456,7 +351,7 @@ class ThreadedRun:
             live = [w for w in self.workers.values() if not w.done]
             waiting = bool(live) and all(w.state in ("starved", "blocked", "feedback") for w in live)
             if idle > self.stall_timeout or (waiting and idle > min(DEADLOCK_S, self.stall_timeout)):
-                message = self._stall_message(idle)
+                message = stall_message(self.workers, self.source, idle)
                 self._stop_locked()
                 raise GraphStalled(message)
 
@@ -494,155 +389,23 @@ class ThreadedRun:
         return session.report
 
 
-class Lanes:
-    """A stateless node's instances, each on a daemon thread: calls handed out, results taken in order.
-
-    Daemon threads (not a ThreadPoolExecutor, whose threads the interpreter waits for at exit):
-    an operator stuck in process() must not keep Ctrl-C from ending the program.
-    """
-
-    def __init__(self, run: ThreadedRun, w: Worker) -> None:
-        self.run, self.w = run, w
-        self.free = list(run.session.instances[w.node_id])
-        self.lane = {id(op): i for i, op in enumerate(self.free)}  # which trace row an instance's spans go to
-        self.limit = len(self.free) + max(
-            e.settings.size for e in w.in_edges
-        )  # frames held, running or waiting
-        self.inflight: deque[tuple[Packet, Future | dict[str, Any]]] = deque()
-        self.jobs: queue.SimpleQueue[tuple[Operator, Packet, dict[str, Any], Future] | None] = (
-            queue.SimpleQueue()
-        )
-        self.eos = False
-        self.threads = [
-            threading.Thread(target=self._serve, name=f"jejunet-{w.node_id}-{i + 1}", daemon=True)
-            for i in range(len(self.free))
-        ]
-        for thread in self.threads:
-            thread.start()
-
-    def _serve(self) -> None:
-        while (job := self.jobs.get()) is not None:
-            instance, first, inputs, future = job
-            try:
-                future.set_result(self._call(instance, first, inputs))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in frame order by the node
-                future.set_exception(exc)
-
-    def _call(self, instance: Operator, first: Packet, inputs: dict[str, Any]) -> dict[str, Any]:
-        try:
-            lane = self.lane[id(instance)]
-            return self.run.session.node_step(self.w.node_id, instance, first.info, inputs, lane)[0]
-        finally:
-            with self.run.lock:
-                self.free.append(instance)
-
-    def _wake(self, _: Future) -> None:
-        with self.run.lock:
-            self.w.cond.notify()
-
-    def _head_done(self) -> bool:
-        return bool(self.inflight) and (not isinstance(head := self.inflight[0][1], Future) or head.done())
-
-    def _failed(self) -> tuple[Packet, Future] | None:
-        """A frame in flight whose call raised: the run fails now, not when its turn comes."""
-        for first, result in self.inflight:
-            if isinstance(result, Future) and result.done() and result.exception() is not None:
-                return first, result
-        return None
-
-    def _can_take(self) -> bool:
-        ready = all(e.items for e in self.w.in_edges)
-        return not self.eos and ready and bool(self.free) and len(self.inflight) < self.limit
-
-    def _wait(self) -> tuple[bool, tuple[Packet, Future] | None]:
-        """Until the oldest frame is done, a call failed, or another frame can be taken (lock taken)."""
-        run, w = self.run, self.w
-        with run.lock:
-            while not self._head_done() and not (self.eos and not self.inflight) and self._failed() is None:
-                run._check_stop()
-                if self._can_take():
-                    break
-                if self.inflight:
-                    w.set_state("running", str(self.inflight[0][0].index))
-                else:
-                    empty = next((e for e in w.in_edges if not e.items), None)
-                    w.set_state("starved", empty.settings.name if empty else "")
-                w.cond.wait(WAIT_S)
-            return self._head_done(), self._failed()
-
-    def drive(self) -> None:
-        run, w = self.run, self.w
-        while True:
-            done, failure = self._wait()
-            if failure is not None:
-                w.frame = failure[0].index
-                failure[1].result()  # raises the operator's error, naming this frame
-            if done:
-                first, result = self.inflight.popleft()
-                w.frame = first.index
-                outputs = result.result() if isinstance(result, Future) else result
-                w.frame = None
-                run._finished(w, first, outputs)
-            elif self.eos:
-                return
-            else:
-                packets = run._take(w, block=False)  # never wait here with finished frames to hand on
-                if packets is None:
-                    self.eos = True
-                elif isinstance(packets, list):
-                    self._submit(packets)
-
-    def _submit(self, packets: list[Packet]) -> None:
-        first = packets[0]
-        inputs = self.run._inputs(self.w, packets, feedback=False)  # never on a feedback edge
-        if not self.w.op.called_on(inputs):
-            self.inflight.append((first, self.run.session.skipped(self.w.node_id)))
-            return
-        with self.run.lock:
-            instance = self.free.pop()
-        future: Future = Future()
-        future.add_done_callback(self._wake)
-        self.jobs.put((instance, first, inputs, future))
-        self.inflight.append((first, future))
-
-    def shutdown(self) -> None:
-        """Let every lane's thread end once its call returns."""
-        for _ in self.threads:
-            self.jobs.put(None)
-
-    def join(self) -> None:
-        for thread in self.threads:
-            thread.join()
-
-
 def run_threaded(
     compiled: CompiledGraph,
     ctx: RunContext | None = None,
     progress: Progress | None = None,
     *,
-    realtime: bool = False,
-    pace: bool = False,
-    trace: TraceRecorder | None = None,
-    warmup: int = 0,
     stall_timeout: float = 30.0,
     progress_interval: float = 0.25,
-    hooks: Iterable[Any] = (),
+    **options: Any,
 ) -> RunReport:
     """Run the graph on one thread per node; return the run report (see the module doc).
 
-    `realtime` picks the realtime queue defaults (also when the file says `mode: realtime`);
-    `pace` releases a file source's frames at its frame rate, as a camera would;
-    `progress(report)` is called as frames are done, at most every `progress_interval` seconds.
+    `options` are `run_graph`'s (realtime, pace, trace, warmup, hooks); `realtime` picks the
+    realtime queue defaults (also when the file says `mode: realtime`). `progress(report)` is
+    called as frames are done, at most every `progress_interval` seconds; `stall_timeout`: see
+    the module doc.
     """
-    every = [*hooks, trace, ProgressHook(progress, progress_interval) if progress is not None else None]
-    session = RunSession(
-        compiled,
-        ctx,
-        executor="threaded",
-        realtime=realtime,
-        pace=pace,
-        warmup=warmup,
-        hooks=every,
-        parallel=True,
+    session = RunSession.for_run(
+        compiled, ctx, progress, progress_interval, executor="threaded", parallel=True, **options
     )
     return ThreadedRun(session, stall_timeout).run()
