@@ -53,7 +53,7 @@ def test_unreadable_frame_mid_run_exits_2_with_one_line(
 ) -> None:
     import cv2
 
-    from jejunet.ops.decode import video_frames
+    from jejunet.media.video import video_frames
 
     frames = tmp_path / "frames"
     frames.mkdir()

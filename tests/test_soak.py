@@ -19,7 +19,7 @@ from jejunet.graph.compiler import compile_data
 from jejunet.graph.loader import load_yaml
 from jejunet.graph.report import RunReport
 from jejunet.graph.threaded import run_threaded
-from jejunet.ops.decode import video_frames
+from jejunet.media.video import video_frames
 from tests.conftest import PIPELINES
 
 FRAMES = 20_000

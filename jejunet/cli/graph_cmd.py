@@ -116,21 +116,12 @@ def _execute(
     if args.stall_timeout <= 0:
         raise UserError(f"--stall-timeout: expected a positive number of seconds, got {args.stall_timeout}")
     live = _live_source(compiled)
-    realtime = args.realtime or live or compiled.spec.mode == "realtime"
-    ctx = RunContext(pipeline_file=args.file, realtime=realtime)
-    pace = args.realtime and not live
+    # a live source is realtime whatever the file says; the session adds the file's own mode
+    options = {"realtime": args.realtime or live, "pace": args.realtime and not live, "warmup": warmup}
+    ctx = RunContext(pipeline_file=args.file)
     if args.executor == "sequential":
-        return run_graph(compiled, ctx, progress, realtime=realtime, pace=pace, trace=trace, warmup=warmup)
-    return run_threaded(
-        compiled,
-        ctx,
-        progress,
-        realtime=realtime,
-        pace=pace,
-        trace=trace,
-        warmup=warmup,
-        stall_timeout=args.stall_timeout,
-    )
+        return run_graph(compiled, ctx, progress, trace=trace, **options)
+    return run_threaded(compiled, ctx, progress, trace=trace, stall_timeout=args.stall_timeout, **options)
 
 
 def expected_frames(compiled: CompiledGraph) -> int | None:
