@@ -47,8 +47,9 @@ from jejunet.ops.upsample import upsample_labels
 #: what `Pipeline.run` takes: a path, URL, camera index, or Python frames (see `jejunet ops show decode`)
 SourceLike = str | int | Path | Iterable[np.ndarray] | Callable[[], np.ndarray | None]
 EXECUTORS = ("threaded", "sequential")
-#: results waiting for the caller before the graph waits for it (pull mode)
-RESULT_QUEUE = 8
+#: pull mode: how far (in frames) the source may run ahead of the result the caller took last;
+#: enough for the frames in flight in the graph, bounded so a slow caller holds back the source
+AHEAD = 32
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,11 @@ class _Collector:
 
 
 class _PullRun:
-    """A run on its own thread, its results handed to the caller's thread through a bounded queue."""
+    """A run on its own thread, its results handed to the caller's thread through a queue.
+
+    Back-pressure is at the source (its `frame_started` hook waits while it is `AHEAD` frames
+    ahead of the caller), never where the executor holds its lock (`frame_done`).
+    """
 
     def __init__(
         self, compiled: CompiledGraph, ctx: RunContext, executor: str, realtime: bool, pace: bool
@@ -177,23 +182,28 @@ class _PullRun:
         self.compiled, self.ctx, self.executor = compiled, ctx, executor
         self.realtime, self.pace = realtime, pace
         self.stop = ctx.extras[STOP] = threading.Event()
-        self.queue: queue.Queue[Result | BaseException | None] = queue.Queue(RESULT_QUEUE)
+        self.queue: queue.Queue[Result | BaseException | None] = queue.Queue()
         self.report: RunReport | None = None
+        self._taken = -1  # index of the latest result the caller took
+        self._cond = threading.Condition()
 
-    def _deliver(self, result: Result) -> None:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(result, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+    def frame_started(self, frame: int, **_: Any) -> None:
+        """Hook: hold the source back while the caller is far behind."""
+        with self._cond:
+            while frame - self._taken > AHEAD and not self.stop.is_set():
+                self._cond.wait(0.1)
+
+    def _took(self, index: int) -> None:
+        with self._cond:
+            self._taken = index
+            self._cond.notify_all()
 
     def _body(self) -> None:
         from jejunet.graph.scheduler import run_graph
         from jejunet.graph.threaded import run_threaded
 
         run = run_threaded if self.executor == "threaded" else run_graph
-        hooks = [_Collector(self.compiled, self._deliver)]
+        hooks = [self, _Collector(self.compiled, self.queue.put)]
         try:
             self.report = run(self.compiled, self.ctx, realtime=self.realtime, pace=self.pace, hooks=hooks)
             self.queue.put(None)
@@ -207,9 +217,11 @@ class _PullRun:
             while (item := self.queue.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
+                self._took(item.index)
                 yield item
         finally:
             self.stop.set()  # the caller left early (or the run ended): the source ends its stream
+            self._took(self._taken)  # wake the source
             self._drain(thread)
 
     def _drain(self, thread: threading.Thread) -> None:

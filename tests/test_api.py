@@ -4,6 +4,7 @@ byte for byte (pull and push), any source kind, errors as the CLI's, realtime dr
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import av
@@ -175,3 +176,32 @@ def test_readme_example_runs(tmp_path: Path, bikes: Path, monkeypatch: pytest.Mo
     (tmp_path / "video.mp4").symlink_to(bikes)
     exec(compile(_readme_example(), "README.md", "exec"), {})  # noqa: S102 - the README's own example
     assert (tmp_path / "out").exists()
+
+
+def test_a_slow_caller_holds_the_source_back() -> None:
+    from jejunet.api import AHEAD
+
+    taken = [-1]
+    lead = []
+
+    def frames():
+        for i in range(AHEAD * 3):
+            lead.append(i - taken[0])
+            yield np.full((32, 48, 3), i, np.uint8)
+
+    pipe = jejunet.load(
+        {
+            "version": 1,
+            "nodes": [
+                {"id": "source", "op": "decode"},
+                {"id": "resize", "op": "resize", "inputs": {"image": "source.image"},
+                 "params": {"width": 16, "height": 16}},
+            ],
+        }
+    )  # fmt: skip
+    for r in pipe.run(frames()):
+        assert r.labels is None and r.outputs["resize.image"].shape == (16, 16, 3)
+        taken[0] = r.index
+        time.sleep(0.005)
+    assert taken[0] == AHEAD * 3 - 1
+    assert max(lead) <= AHEAD + 2  # the source waited for the caller, it did not read everything ahead
