@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from jejunet.batch.driver import BatchOptions, run_batch
+from jejunet.batch.engine import LocalEngine
 from jejunet.batch.inputs import expand_inputs
 from jejunet.batch.progress import BatchProgress
 from jejunet.errors import UserError
@@ -258,6 +259,59 @@ def test_chunks_with_an_interval_dividing_n_equal_the_unchunked_labels(
     row = _rows(out)["long"]
     assert row["chunks"] == 3 and row["chunk_agreement"] is None and row["frames"] == 24
     assert _leftovers(out) == []
+
+
+def test_an_interrupted_chunked_video_resumes_from_its_complete_chunks(
+    cli, tmp_path: Path, clips: dict[str, Path]
+) -> None:
+    out = tmp_path / "out"
+    opts = BatchOptions(PIPELINE, [str(clips["long"])], out, sets=INTERVAL, chunk_frames=8, quiet=True)
+
+    class Interrupted(LocalEngine):
+        """Ctrl-C after the first chunk is done."""
+
+        def run(self, tasks, on_result, on_frames) -> None:
+            def first_then_stop(result) -> None:
+                on_result(result)
+                raise KeyboardInterrupt
+
+            super().run(tasks, first_then_stop, on_frames)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(opts, lambda o, info: Interrupted(info))
+    chunk = out / ".long.chunks" / "00000"
+    assert (chunk / ".complete").is_file() and not (out / "long").exists()
+    assert [p.name for p in (out / ".long.chunks").iterdir()] == ["00000"]  # no partial chunk left
+    kept = (chunk / "labels" / "000000.png").stat().st_ino
+
+    opts.resume = True
+    ran: list[int] = []
+
+    class Counting(LocalEngine):
+        def run(self, tasks, on_result, on_frames) -> None:
+            tasks = list(tasks)
+            ran.extend(t.chunk for t in tasks)
+            super().run(tasks, on_result, on_frames)
+
+    code, summary = run_batch(opts, lambda o, info: Counting(info))
+    assert code == 0 and ran == [1, 2]
+    assert (out / "long" / "labels" / "000000.png").stat().st_ino == kept  # chunk 0 was not run again
+    reference = _graph_run(cli, clips["long"], tmp_path / "ref", INTERVAL)
+    for png in (reference / "labels").iterdir():
+        assert (out / "long" / "labels" / png.name).read_bytes() == png.read_bytes()
+    assert summary["videos"][0]["chunks"] == 3 and _leftovers(out) == []
+
+
+def test_an_output_folder_inside_an_input_folder_is_not_read_as_input(
+    cli, tmp_path: Path, clips: dict[str, Path]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.mp4").write_bytes(clips["a"].read_bytes())
+    for _ in range(2):
+        result = cli("batch", PIPELINE, corpus, "--out", corpus / "out", "--quiet")
+        assert result.code == 0, result.err
+        assert list(_rows(corpus / "out")) == ["a"]
 
 
 def test_chunks_otherwise_report_their_agreement_with_the_unchunked_run(

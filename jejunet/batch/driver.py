@@ -202,7 +202,7 @@ def run_batch(opts: BatchOptions, engine_factory: EngineFactory = make_engine) -
     """Run the batch; returns the exit code (0 all done, 1 some failed) and the summary's JSON."""
     _check(opts)
     info = graphrun.inspect(opts.pipeline, opts.sets)
-    videos = expand_inputs(opts.inputs)
+    videos = expand_inputs(opts.inputs, exclude=opts.out)
     created = not opts.out.exists()
     prepare_output_dir(opts.out)
     began = time.perf_counter()

@@ -92,15 +92,24 @@ def unique_names(sources: list[str]) -> list[Video]:
     return videos
 
 
-def expand_inputs(items: list[str]) -> list[Video]:
-    """The videos of the batch, in input order, each once; UserError naming every bad input."""
+def _inside(source: str, folder: Path | None) -> bool:
+    return folder is not None and not URL.match(source) and Path(source).resolve().is_relative_to(folder)
+
+
+def expand_inputs(items: list[str], exclude: Path | None = None) -> list[Video]:
+    """The videos of the batch, in input order, each once; UserError naming every bad input.
+
+    Files inside `exclude` (the output folder) are left out, so a batch whose output lies inside
+    an input folder does not take its own overlays as inputs the next time.
+    """
     problems: list[Problem] = []
     sources: list[str] = []
     seen: set[str] = set()
+    folder = exclude.resolve() if exclude is not None else None
     for item in items:
         for source in _expand(item, problems):
             key = source if URL.match(source) else str(Path(source).resolve())
-            if key not in seen:
+            if key not in seen and not _inside(source, folder):
                 seen.add(key)
                 sources.append(source)
     if problems:
