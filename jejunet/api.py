@@ -251,6 +251,9 @@ class Pipeline:
     def name(self) -> str:
         return self.compiled.spec.name or str(self.file or "<pipeline>")
 
+    def __repr__(self) -> str:
+        return f"<jejunet.Pipeline {self.name!r}: {len(self.compiled.nodes)} nodes>"
+
     def _compile(self, source: Any = None, source_params: dict[str, Any] | None = None) -> CompiledGraph:
         overrides = Overrides(sets=list(self._sets), input=source, source_params=source_params or {})
         return compile_data(copy.deepcopy(self._data), self._positions, self.file, overrides)
