@@ -40,8 +40,9 @@ INTERVAL = [
 ]
 
 
-def _write_clip(path: Path, frames: list[np.ndarray]) -> Path:
-    with av.open(str(path), mode="w") as out:
+def _write_clip(path: Path, frames: list[np.ndarray], faststart: bool = False) -> Path:
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), mode="w", options=options) as out:
         stream = out.add_stream("libx264", rate=25)
         stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
         stream.pix_fmt = "yuv420p"
@@ -74,6 +75,10 @@ def clips(bikes: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
     data[len(data) // 3 :] = bytes(len(data) - len(data) // 3)  # frames zeroed after the first third
     corrupt.write_bytes(bytes(data))
     made["corrupt"] = corrupt
+    # the index first, then the frames cut off: it opens, decodes a few frames, then fails mid-run
+    truncated = _write_clip(folder / "truncated.mp4", frames[0:10], faststart=True)
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size * 2 // 3])
+    made["truncated"] = truncated
     return made
 
 
@@ -163,15 +168,17 @@ def test_local_outputs_equal_graph_run_and_a_corrupt_video_is_a_failed_row(
     cli, tmp_path: Path, clips: dict[str, Path]
 ) -> None:
     out = tmp_path / "out"
-    result = cli("batch", PIPELINE, clips["a"], clips["corrupt"], clips["b"], "--out", out)
+    inputs = [clips["a"], clips["corrupt"], clips["truncated"], clips["b"]]
+    result = cli("batch", PIPELINE, *inputs, "--out", out)
     assert result.code == 1, result.err
     rows = _rows(out)
-    assert [r["status"] for r in rows.values()] == ["ok", "failed", "ok"]
+    assert [r["status"] for r in rows.values()] == ["ok", "failed", "failed", "ok"]
     assert "corrupt.mp4" in rows["corrupt"]["error"] and "\n" not in rows["corrupt"]["error"]
+    assert "truncated.mp4: truncated video" in rows["truncated"]["error"]
     assert rows["a"]["frames"] == 10 and rows["a"]["keyframes"] >= 1
     for name in ("a", "b"):
         _same_outputs(out / name, _graph_run(cli, clips[name], tmp_path / f"ref_{name}"))
-    assert not (out / "corrupt").exists() and _leftovers(out) == []
+    assert not (out / "corrupt").exists() and not (out / "truncated").exists() and _leftovers(out) == []
     header = (out / "summary.csv").read_text().splitlines()[0]
     assert header.startswith("video,status,frames,keyframes,fps,wall_s,error")
     assert "failed corrupt" in result.out
