@@ -205,3 +205,26 @@ def test_a_slow_caller_holds_the_source_back() -> None:
         time.sleep(0.005)
     assert taken[0] == AHEAD * 3 - 1
     assert max(lead) <= AHEAD + 2  # the source waited for the caller, it did not read everything ahead
+
+
+def test_a_yaml_pipeline_names_an_attached_python_source(bikes: Path) -> None:
+    from jejunet.media.sources import attach, detach
+
+    frames = [image for _, (_, image, _) in zip(range(3), video_frames(str(bikes)), strict=False)]
+    token = attach(frames, name="my_capture")
+    assert token == "python:my_capture"
+    text = """
+version: 1
+nodes:
+  - id: source
+    op: decode
+    params: {source: "python:my_capture", fps: 10}
+"""
+    try:
+        results = list(jejunet.load(text).run())
+    finally:
+        detach(token)
+    assert [r.timestamp for r in results] == [0.0, 0.1, 0.2]
+    assert all(np.array_equal(r.frame, f) for r, f in zip(results, frames, strict=True))
+    with pytest.raises(UserError, match="python:my_capture: no Python frame source attached"):
+        list(jejunet.load(text).run())
