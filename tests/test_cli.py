@@ -106,3 +106,56 @@ def test_run_selfie_with_overrides_and_report(cli, tmp_path: Path, bikes: Path) 
 
     frame_labels = read_label_png(labels[0])
     assert frame_labels.shape == (272, 640) and set(frame_labels.flat) <= {0, 15}
+
+
+def test_argparse_errors_are_one_line_naming_the_flag(cli) -> None:
+    result = cli("graph", "run", PIPELINES / "selfie_per_frame.yaml", "--max-frames", "many")
+    assert result.code == 2 and result.out == ""
+    assert result.err_lines == [
+        "error: jejunet graph run: argument --max-frames: invalid int value: 'many' "
+        "(see jejunet graph run --help)"
+    ]
+    result = cli("ops", "show")
+    assert result.code == 2 and len(result.err_lines) == 1 and "see jejunet ops show --help" in result.err
+
+
+def test_a_bug_is_exit_1_with_its_traceback_and_a_request_to_report(cli, monkeypatch) -> None:
+    from jejunet.cli import graph_cmd
+
+    def broken(*_args: object) -> None:
+        return {}["missing"]  # a real KeyError, as a bug would raise
+
+    monkeypatch.setattr(graph_cmd, "compile_file", broken)
+    result = cli("graph", "validate", PIPELINES / "selfie_per_frame.yaml")
+    assert result.code == 1
+    assert "Traceback" in result.err and "KeyError: 'missing'" in result.err
+    assert (
+        result.err_lines[-1].startswith("internal error in jejunet ")
+        and "please report it" in result.err_lines[-1]
+    )
+
+
+def test_interrupt_is_exit_130(cli, monkeypatch) -> None:
+    from jejunet.cli import graph_cmd
+
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(graph_cmd, "compile_file", interrupted)
+    result = cli("graph", "validate", PIPELINES / "selfie_per_frame.yaml")
+    assert result.code == 130 and result.err_lines == ["interrupted: partial outputs removed"]
+
+
+def test_native_info_lines_dropped_other_native_lines_kept(capfd, selfie_model: Path) -> None:
+    import os
+
+    from jejunet.models.runtime import load_model, quiet_native_info
+
+    capfd.readouterr()
+    with quiet_native_info():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"ERROR: a real native problem\n")
+    model = load_model(selfie_model)  # XNNPACK: the runtime prints its INFO line here
+    assert model.delegate == "xnnpack"
+    err = capfd.readouterr().err
+    assert err == "ERROR: a real native problem\n"
