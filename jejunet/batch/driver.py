@@ -44,6 +44,7 @@ class Plan:
     videos: list[Video]
     tasks: list[Task] = field(default_factory=list)
     chunked: dict[str, int] = field(default_factory=dict)  # video → tasks it waits for
+    done: dict[str, list[Result]] = field(default_factory=dict)  # video → chunks already complete
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # videos already settled
     frames: int = 0  # expected frames, for the progress bar
 
@@ -82,46 +83,49 @@ def _clean(out: Path, name: str, keep_chunks: bool) -> None:
         layout.discard(target)
 
 
-def _chunk_tasks(video: Task, opts: BatchOptions, info: graphrun.PipelineInfo) -> list[Task] | None:
-    """The chunks of a video (with the unchunked reference when chunks are not exact), or None."""
-    total = count_frames(video.source) if opts.chunk_frames else None
-    if total is None or opts.chunk_frames is None:
-        return None
-    emitted = emitted_frames(total, info.start, info.stride, info.max_frames)
-    if emitted <= opts.chunk_frames:
-        return None
+def _chunk_tasks(video: Task, emitted: int, opts: BatchOptions, info: graphrun.PipelineInfo) -> list[Task]:
+    """The chunks of a video (with the unchunked reference when chunks are not exact); [] if short."""
+    if opts.chunk_frames is None or emitted <= opts.chunk_frames:
+        return []
     tasks = chunks.plan(video, emitted, opts.chunk_frames, info)
     if not info.chunks_exact(opts.chunk_frames):
         tasks.append(Task(video.name, video.source, video.out, "reference", max_frames=info.max_frames))
     return tasks
 
 
+def _done_chunk(task: Task) -> Result | None:
+    """A chunk an earlier, interrupted run left complete (--resume), or None."""
+    row = layout.read_marker(task.target().parent, task.target().name)
+    if row is None:
+        return None
+    return Result(task, "ok", frames=row.get("frames", 0), keyframes=row.get("keyframes", 0))
+
+
 def plan(opts: BatchOptions, videos: list[Video], info: graphrun.PipelineInfo) -> Plan:
+    """The tasks still to run: complete videos skipped (--resume), long ones split in chunks."""
     result = Plan(videos)
-    out = str(opts.out)
     for video in videos:
         if opts.resume and (row := layout.read_marker(opts.out, video.name)) is not None:
             result.rows[video.name] = row | {"status": "skipped"}
             continue
         _clean(opts.out, video.name, keep_chunks=opts.resume)
-        task = Task(video.name, video.source, out)
-        parts = _chunk_tasks(task, opts, info)
-        if parts is None:
+        task = Task(video.name, video.source, str(opts.out))
+        total = count_frames(video.source)
+        emitted = emitted_frames(total, info.start, info.stride, info.max_frames) if total else 0
+        result.frames += emitted
+        parts = _chunk_tasks(task, emitted, opts, info)
+        if not parts:
             result.tasks.append(task)
-            total = count_frames(video.source)
-            result.frames += emitted_frames(total, info.start, info.stride, info.max_frames) if total else 0
             continue
-        todo = [p for p in parts if not (opts.resume and (p.target() / layout.MARKER).is_file())]
-        result.tasks += todo
         result.chunked[video.name] = len(parts)
-        result.frames += sum(p.max_frames or 0 for p in parts if p.kind == "chunk")
+        result.done[video.name] = []
+        for part in parts:
+            done = _done_chunk(part) if opts.resume else None
+            if done is None:
+                result.tasks.append(part)
+            else:
+                result.done[video.name].append(done)
     return result
-
-
-def _chunk_result(task: Task) -> Result:
-    """A chunk left complete by an earlier, interrupted run (--resume)."""
-    row = layout.read_marker(task.target().parent, task.target().name) or {}
-    return Result(task, "ok", frames=row.get("frames", 0), keyframes=row.get("keyframes", 0))
 
 
 class Collector:
@@ -129,14 +133,7 @@ class Collector:
 
     def __init__(self, opts: BatchOptions, info: graphrun.PipelineInfo, work: Plan, bar: BatchProgress):
         self.opts, self.info, self.work, self.bar = opts, info, work, bar
-        self.waiting: dict[str, list[Result]] = {name: [] for name in work.chunked}
-        queued = {t.key for t in work.tasks}
-        for video in work.videos:
-            if video.name in work.chunked:
-                task = Task(video.name, video.source, str(opts.out))
-                for part in _chunk_tasks(task, opts, info) or []:
-                    if part.key not in queued:
-                        self.waiting[video.name].append(_chunk_result(part))
+        self.waiting: dict[str, list[Result]] = {name: list(work.done[name]) for name in work.chunked}
 
     def stitch_ready(self) -> None:
         """Stitch the chunked videos whose every chunk an earlier run left complete (--resume)."""
@@ -145,7 +142,8 @@ class Collector:
                 self._settle(self._stitch(parts[0].task, parts))
 
     def on_frames(self, task: Task, frames: int) -> None:
-        self.bar.frames_of(task.key, frames)
+        if task.kind != "reference":  # the unchunked check run's frames are not the batch's
+            self.bar.frames_of(task.key, frames)
 
     def on_result(self, result: Result) -> None:
         task = result.task
