@@ -89,7 +89,9 @@ def frame_number(path: Path) -> int | None:
     return int(path.stem) if path.stem.isdigit() else None
 
 
-def pair_frames(pred_dir: Path, gt_dir: Path, start: int = 0, stride: int = 1) -> tuple[list, str]:
+def pair_frames(
+    pred_dir: Path, gt_dir: Path, start: int = 0, stride: int = 1
+) -> tuple[list[tuple[Path, Path]], str]:
     """Pairs of (prediction, ground truth). Predictions of a run that began at frame `start` and
     took every `stride`-th frame: prediction k is frame start + k·stride (numbered files)."""
     if start == 0 and stride == 1:
