@@ -134,3 +134,70 @@ def test_max_frames_reaches_the_source_wherever_it_is(cli, shared) -> None:
     result = cli("graph", "run", PIPELINES / "deeplab_per_frame.yaml", "--max-frames", "0")
     assert result.code == 2
     assert result.err_lines[0].startswith("error: --max-frames 0: node 'source': field 'max_frames'")
+
+
+def test_merge_keys_follow_the_yaml_rule() -> None:
+    """Own keys win over merged ones, the first of several merged mappings wins, merges nest."""
+    from jejunet.graph.loader import parse_yaml
+
+    text = (
+        "base: &base {a: 1, b: 1}\n"
+        "more: &more {b: 2, c: 2, <<: *base}\n"
+        "x:\n"
+        "  <<: [*more, {c: 3, d: 3}]\n"
+        "  a: own\n"
+    )
+    data, positions = parse_yaml(text, "m.yaml")
+    assert data["x"] == {"b": 2, "c": 2, "d": 3, "a": "own"}
+    assert data["more"] == {"b": 2, "c": 2, "a": 1}
+    assert positions[("x", "a")] == (5, 6)
+    assert positions[("x", "b")] == (2, 17)  # a merged value is located where it is written
+
+
+def test_scalars_follow_the_yaml_1_2_core_schema() -> None:
+    from jejunet.graph.loader import parse_yaml
+
+    data, _ = parse_yaml(
+        "a: [yes, no, on, 'true', true, FALSE, ~, '', 010, 0o10, 0x10, 1_000, 1e3, -.inf, '5', !!str 5, "
+        "1:30]\n",
+        "s.yaml",
+    )
+    assert data["a"][:8] == ["yes", "no", "on", "true", True, False, None, ""]
+    assert data["a"][8:13] == [10, 8, 16, "1_000", 1000.0]
+    assert data["a"][13] == float("-inf") and data["a"][14:] == ["5", "5", "1:30"]
+
+
+def test_an_alias_bomb_stops_early_in_bounded_memory() -> None:
+    """A billion-laughs file (10^9 strings if expanded) is refused after a few thousand values."""
+    import tracemalloc
+
+    from jejunet.errors import PipelineError
+    from jejunet.graph.loader import parse_yaml
+
+    text = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(PipelineError, match="aliases expand this document past a sane size"):
+            parse_yaml(text, "bomb.yaml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20
+
+
+def test_a_second_document_tag_or_bad_scalar_is_one_located_line(cli, tmp_path) -> None:
+    cases = {
+        "doc.yaml": ("nodes: []\n---\nnodes: []\n", ":2:1: a pipeline file holds one YAML document"),
+        "tag.yaml": (
+            "nodes:\n  - !!python/object/new:os.system [ls]\n",
+            ":2:5: YAML tag '!!python/object/new:os.system'",
+        ),
+        "int.yaml": ("version: !!int one\nnodes: []\n", ":1:10: cannot read 'one' as !!int"),
+    }
+    for name, (text, expected) in cases.items():
+        (tmp_path / name).write_text(text)
+        result = cli("graph", "validate", tmp_path / name)
+        assert result.code == 2 and len(result.err_lines) == 1, result.err
+        assert f"{name}{expected}" in result.err_lines[0]
