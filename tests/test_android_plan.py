@@ -52,3 +52,30 @@ def test_plan_refuses_what_the_phone_cannot_run(cli, tmp_path: Path, deeplab_mod
     )
     result = cli("graph", "plan", path, "--device", "pixel2")
     assert result.code == 2 and "not supported on Android" in result.err
+
+
+def test_timeline_synchronous_keyframes_stall_asynchronous_ones_do_not():
+    from jejunet.android.timeline import simulate
+
+    keys = [i % 10 == 0 for i in range(300)]  # a keyframe every 10 frames
+    sync = simulate(15.0, 120.0, keys, 30.0, asynchronous=False)
+    late = simulate(15.0, 120.0, keys, 30.0, asynchronous=True, delay=4)
+    assert sync.frame_ms_p50 == pytest.approx(15.0) and sync.frame_ms_p95 == pytest.approx(135.0)
+    assert sync.shown_fps < 27 and sync.delay_frames == 0
+    assert late.shown_fps == pytest.approx(30.0, rel=0.01) and late.frame_ms_p95 == pytest.approx(15.0)
+    assert late.delay_frames == 4 and late.offline_delay == 4  # 120 ms = 3.6 camera frames
+    assert late.keyframes_per_s == pytest.approx(3.0, rel=0.02) and 0.3 < late.network_busy < 0.4
+
+
+@pytest.mark.slow
+def test_plan_json_prints_the_timeline(cli, bikes):
+    result = cli(
+        "graph", "plan", PIPELINES / "keyframe_async.yaml", "--device", "pixel2", "--input", bikes,
+        "--frames", "12", "--json",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    plan = json.loads(result.out)
+    for key in ("shown_fps", "frame_ms_p50", "frame_ms_p95", "network_ms", "keyframes_per_s", "delay_frames"):
+        assert isinstance(plan[key], int | float), key
+    assert plan["asynchronous"] and plan["offline_delay"] == 4
+    assert plan["frame_ms_p95"] < plan["network_ms"]  # the network is off the frame path

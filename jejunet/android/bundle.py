@@ -184,7 +184,12 @@ def graph_document(
             "host_op": node.op.name,
             "params": params,
             "inputs": {
-                port: {"from": edge.source, "previous": edge.previous} for port, edge in node.inputs.items()
+                port: {
+                    "from": edge.source,
+                    "previous": edge.previous,
+                    **({"delay": edge.delay} if edge.delay > 1 else {}),
+                }
+                for port, edge in node.inputs.items()
             },
             "outputs": {
                 port.name: {"kind": str(port.kind), "shape": list(shape)}

@@ -131,6 +131,11 @@ CAPABILITIES: dict[str, OpCapability] = {
             "fuse": ParamRule(values=(0.0,)),
         },
     ),
+    "late_result": OpCapability(
+        "late_result",
+        {"delay": ANY},
+        "offline replay reads the delayed edge as the host does; realtime on the phone: see docs/android.md",
+    ),
     "encode": OpCapability(
         "display",
         {

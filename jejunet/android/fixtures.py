@@ -87,7 +87,11 @@ def _document(
                 "op": compiled.nodes[nid].op.name,
                 "params": compiled.nodes[nid].params.model_dump(mode="json"),
                 "inputs": {
-                    port: {"from": e.source, "previous": e.previous}
+                    port: {
+                        "from": e.source,
+                        "previous": e.previous,
+                        **({"delay": e.delay} if e.delay > 1 else {}),
+                    }
                     for port, e in compiled.nodes[nid].inputs.items()
                 },
             }

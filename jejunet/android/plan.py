@@ -20,6 +20,7 @@ from jejunet.android.bundle import check_capabilities, network_size
 from jejunet.android.capabilities import phone_threads
 from jejunet.android.fixtures import _without_host_sinks
 from jejunet.android.macs import count_macs
+from jejunet.android.timeline import Timeline, network_delay, simulate
 from jejunet.errors import UserError
 from jejunet.graph.compiler import Overrides, compile_file
 from jejunet.graph.scheduler import run_graph
@@ -87,6 +88,23 @@ class Plan:
     factor_how: str
     costs: list[NodeCost] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    #: the gate's decision on each measured frame, and the network's delayed edge (0: synchronous)
+    keyframes: list[bool] = field(default_factory=list)
+    delay: int = 0
+    network_nodes: tuple[str, ...] = ()
+
+    def timeline(self) -> Timeline:
+        """The phone's frame timeline (jejunet.android.timeline) from these costs and decisions."""
+        network = [c for c in self.costs if c.node in self.network_nodes]
+        cheap = sum(c.phone_ms * c.calls_per_frame for c in self.costs if c.node not in self.network_nodes)
+        return simulate(
+            cheap,
+            sum(c.phone_ms for c in network),
+            self.keyframes or [True] * self.frames,
+            self.device.camera_fps,
+            asynchronous=self.delay > 0,
+            delay=self.delay,
+        )
 
     @property
     def frame_ms(self) -> float:
@@ -118,6 +136,13 @@ class Plan:
             f"shown: {self.shown_fps:.1f} fps (the camera delivers {self.device.camera_fps:g} fps); "
             f"a frame on which the network runs takes {self.keyframe_ms:.1f} ms"
         )
+        t = self.timeline()
+        lines.append(
+            f"timeline ({'network on its own thread' if t.asynchronous else 'network on the frame path'}): "
+            f"shown {t.shown_fps:.1f} fps, frame {t.frame_ms_p50:.1f} ms p50 / {t.frame_ms_p95:.1f} ms p95, "
+            f"network {t.network_ms:.1f} ms, {t.keyframes_per_s:.1f} keyframes/s, "
+            f"results {t.delay_frames} frames late"
+        )
         lines.append("assumptions:")
         lines += [f"  - {a}" for a in self.assumptions]
         return "\n".join(lines)
@@ -131,8 +156,8 @@ class Plan:
                 "factor": self.factor,
                 "frame_ms": self.frame_ms,
                 "fps": self.fps,
-                "shown_fps": self.shown_fps,
                 "keyframe_ms": self.keyframe_ms,
+                **self.timeline().as_dict(),
                 "nodes": [c.__dict__ for c in self.costs],
                 "assumptions": self.assumptions,
             },
@@ -263,6 +288,9 @@ def plan_pipeline(
                 )
             )
     plan.costs.append(NodeCost("screen", "display", 1.0, 0.0, device.display_ms, "stated: Bitmap + draw"))
+    plan.keyframes = [i in set(report.keyframe_frames) for i in range(n)]
+    plan.delay = network_delay(compiled)
+    plan.network_nodes = tuple(nid for nid, node in compiled.nodes.items() if node.op.runs_network)
     keyframes = report.keyframes
     plan.assumptions = [
         *[f"published: {s}" for s in device.sources],

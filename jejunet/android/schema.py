@@ -56,6 +56,7 @@ SCHEMA: dict[str, Any] = {
                         "keyframe_gate",
                         "optical_flow",
                         "warp",
+                        "late_result",
                     ]
                 },
                 "host_op": {"type": "string"},
@@ -72,6 +73,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "from": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$"},
                 "previous": {"type": "boolean"},
+                "delay": {"type": "integer", "minimum": 2, "maximum": 128},
             },
         },
         "port": {

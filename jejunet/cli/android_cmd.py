@@ -27,7 +27,12 @@ def register(graph_actions: Any) -> None:
     p.add_argument("--input", help="clip for the host micro-benchmarks (default: the pipeline's source)")
     p.add_argument("--frames", type=int, default=100, help="frames of the clip to benchmark (default 100)")
     p.add_argument("--factor", type=float, help="phone/host time factor for non-network operators")
-    p.add_argument("--json", type=Path, help="also write the plan as JSON here")
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        help="print the plan as one JSON object instead of the text (--json PATH: the text, JSON to PATH)",
+    )
     p.set_defaults(handler=cmd_plan)
 
     p = graph_actions.add_parser("record", help="record parity fixtures (every node's inputs and outputs)")
@@ -58,11 +63,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from jejunet.android.plan import plan_pipeline
 
     plan = plan_pipeline(args.file, args.device, args.set, args.input, args.frames, args.factor)
+    if args.json == "-":
+        print(plan.to_json())
+        return 0
     print(plan.render())
     if args.json is not None:
         from jejunet.media.atomic import write_bytes_atomic
 
-        write_bytes_atomic(args.json, plan.to_json().encode())
+        write_bytes_atomic(Path(args.json), plan.to_json().encode())
     return 0
 
 
