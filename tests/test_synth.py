@@ -233,6 +233,35 @@ def good_set(tmp_path: Path) -> tuple[Path, Path]:
     return write_flat_set(tmp_path / "set", [(120, 90), (100, 80)])
 
 
+def _break_set(case: str, tmp_path: Path, images: Path, masks: Path) -> tuple[Path, list[str]]:
+    """Spoil a good photo set one way; returns the --images folder and extra flags."""
+    edits = {
+        "missing_mask": lambda: (masks / "photo1.png").unlink(),
+        "extra_mask": lambda: (masks / "photo9.png").write_bytes((masks / "photo1.png").read_bytes()),
+        "other_names": lambda: [p.rename(masks / f"x{p.name}") for p in list(masks.iterdir())],
+        "wrong_size": lambda: (masks / "photo0.png").write_bytes(
+            encode_label_png(np.zeros((40, 50), np.uint8))
+        ),
+        "rgb_mask": lambda: Image.new("RGB", (120, 90)).save(masks / "photo0.png"),
+        "out_is_other": lambda: (
+            (tmp_path / "clip").mkdir(),
+            (tmp_path / "clip" / "notes.txt").write_text("x"),
+        ),
+    }
+    flags = {
+        "bad_size": ["--size", "640"],
+        "odd_size": ["--size", "641x360"],
+        "bad_motion": ["--motion", "jerky"],
+        "bad_frames": ["--frames-per-shot", "x"],
+    }
+    if case == "empty_images":
+        images = tmp_path / "empty"
+        images.mkdir()
+    if case in edits:
+        edits[case]()
+    return images, flags.get(case, [])
+
+
 @pytest.mark.parametrize(
     "case, expect",
     [
@@ -252,32 +281,9 @@ def good_set(tmp_path: Path) -> tuple[Path, Path]:
 def test_bad_input_one_line_exit_2_nothing_written(
     cli, tmp_path: Path, good_set, case: str, expect: str
 ) -> None:
-    images, masks = good_set
     out = tmp_path / "clip"
-    extra: list[str] = []
-    if case == "missing_mask":
-        (masks / "photo1.png").unlink()
-    elif case == "extra_mask":
-        (masks / "photo9.png").write_bytes((masks / "photo1.png").read_bytes())
-    elif case == "other_names":
-        for p in masks.iterdir():
-            p.rename(masks / f"x{p.name}")
-    elif case == "wrong_size":
-        (masks / "photo0.png").write_bytes(encode_label_png(np.zeros((40, 50), np.uint8)))
-    elif case == "rgb_mask":
-        Image.new("RGB", (120, 90)).save(masks / "photo0.png")
-    elif case == "empty_images":
-        images = tmp_path / "empty"
-        images.mkdir()
-    elif case in ("bad_size", "odd_size"):
-        extra = ["--size", "640" if case == "bad_size" else "641x360"]
-    elif case == "bad_motion":
-        extra = ["--motion", "jerky"]
-    elif case == "bad_frames":
-        extra = ["--frames-per-shot", "x"]
-    elif case == "out_is_other":
-        out.mkdir()
-        (out / "notes.txt").write_text("mine")
+    images, extra = _break_set(case, tmp_path, *good_set)
+    masks = good_set[1]
     before = sorted(p.name for p in tmp_path.iterdir())
     result = cli("synth", "--images", images, "--masks", masks, "--out", out, *extra)
     assert result.code == 2, result.err

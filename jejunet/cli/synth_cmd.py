@@ -22,27 +22,46 @@ def register(commands: Any) -> None:
     p = commands.add_parser(
         "synth", help="a video with exact ground truth: a virtual camera over labelled photos, with cut-outs"
     )
-    p.add_argument("--images", type=Path, required=True, help="folder of photos (e.g. a labelme JPEGImages/)")
+    p.add_argument(
+        "--images",
+        metavar="DIR",
+        type=Path,
+        required=True,
+        help="folder of photos (e.g. a labelme JPEGImages/)",
+    )
     p.add_argument(
         "--masks",
+        metavar="DIR",
         type=Path,
         required=True,
         help="folder of label PNGs named after the photos (SegmentationClassPNG/)",
     )
     p.add_argument(
-        "--out", type=Path, required=True, help="output folder: video.mp4, gt/%%06d.png, meta.json"
+        "--out",
+        metavar="DIR",
+        type=Path,
+        required=True,
+        help="output folder: video.mp4, gt/%%06d.png, meta.json",
     )
-    p.add_argument("--frames-per-shot", default="60", help="frames of each shot (default 60)")
-    p.add_argument("--size", default="640x360", help="frame size WxH, even numbers (default 640x360)")
-    p.add_argument("--fps", default="25", help="frame rate of the video (default 25)")
-    p.add_argument("--objects", default="2", help="cut-outs moving over each shot (default 2)")
-    p.add_argument("--seed", default="0", help="random seed: the same seed gives the same clip (default 0)")
-    p.add_argument("--shots", help="number of shots (default: one per photo, in a seeded order)")
+    p.add_argument("--frames-per-shot", metavar="N", default="60", help="frames of each shot (default 60)")
     p.add_argument(
-        "--motion", default="normal", help=f"camera and object motion: {', '.join(MOTIONS)} (default normal)"
+        "--size", metavar="WxH", default="640x360", help="frame size WxH, even numbers (default 640x360)"
+    )
+    p.add_argument("--fps", metavar="F", default="25", help="frame rate of the video (default 25)")
+    p.add_argument("--objects", metavar="K", default="2", help="cut-outs moving over each shot (default 2)")
+    p.add_argument(
+        "--seed", metavar="S", default="0", help="random seed: the same seed gives the same clip (default 0)"
+    )
+    p.add_argument("--shots", metavar="N", help="number of shots (default: one per photo, in a seeded order)")
+    p.add_argument(
+        "--motion",
+        metavar="NAME",
+        default="normal",
+        help=f"camera and object motion: {', '.join(MOTIONS)} (default normal)",
     )
     p.add_argument(
         "--class-map",
+        metavar="FROM:TO,...",
         help="renumber mask classes first, e.g. 1:7,2:255 (video_labelme's car → VOC car, truck ignored)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress line")
