@@ -261,8 +261,7 @@ def test_eval_per_shot_against_synth_ground_truth(cli, tmp_path: Path, gt_clip: 
         assert shot["miou"] == round(alone.scores.miou, 6)
         assert f"shot {shot['shot']} ({shot['photo']}), frames" in result.out
     assert 0.0 < gt["miou"] < 1.0
-    perfect = cli("eval", "--pred", clip / "gt", "--gt", clip / "gt", "--meta", clip / "meta.json",
-                  "--json", tmp_path / "p.json")  # fmt: skip
+    perfect = cli("eval", "--pred", clip / "gt", "--clip", clip, "--json", tmp_path / "p.json")
     shots = json.loads((tmp_path / "p.json").read_text())["ground_truth"]["shots"]
     assert perfect.code == 0 and [s["miou"] for s in shots] == [1.0, 1.0]
 

@@ -28,6 +28,9 @@ def register(commands: Any) -> None:
     p.add_argument("--gt-map", help="renumber ground-truth classes first, e.g. 1:7,2:255 (255 = ignore)")
     p.add_argument("--meta", type=Path, help="the clip's meta.json (jejunet synth): mIoU per shot too")
     p.add_argument(
+        "--clip", type=Path, help="a `jejunet synth` folder: its gt/ (--gt) and meta.json (--meta)"
+    )
+    p.add_argument(
         "--start", type=int, default=0, help="the run began at this frame of the clip (decode start)"
     )
     p.add_argument("--stride", type=int, default=1, help="the run took every N-th frame (decode stride)")
@@ -48,6 +51,11 @@ def keyframes_of(report: Path) -> list[int]:
 
 def check_args(args: argparse.Namespace) -> None:
     """Everything that can be checked before any label map is read."""
+    if args.clip is not None:
+        if not (args.clip / "meta.json").is_file():
+            raise UserError(f"{args.clip}: --clip expects a `jejunet synth` folder (gt/, meta.json)")
+        args.gt = args.gt or args.clip / "gt"
+        args.meta = args.meta or args.clip / "meta.json"
     if not (args.gt or args.reference or args.video):
         raise UserError("give --gt DIR, --reference DIR and/or --video PATH")
     if args.meta and not args.gt:
