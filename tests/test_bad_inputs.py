@@ -52,6 +52,13 @@ def _bikes_head(_: Path) -> bytes:
     return (SHARED / "media" / "bikes.mp4").read_bytes()[:4096]
 
 
+def _voc_jpeg(index: int) -> FileMaker:
+    def make(_: Path) -> bytes:
+        return sorted((SHARED / "media" / "voc_labelme" / "JPEGImages").glob("*.jpg"))[index].read_bytes()
+
+    return make
+
+
 def _noise(_: Path) -> bytes:
     return bytes(range(256)) * 64
 
@@ -242,8 +249,8 @@ CASES: dict[str, Case] = {
     "too_many_values": Case(
         VALIDATE,
         2,
-        LOC + r"more than 200000 YAML values",
-        {"p.yaml": "a: [" + ",".join(["1"] * 210_000) + "]\n"},
+        LOC + r"more than 100000 YAML values",
+        {"p.yaml": "a: [" + ",".join(["1"] * 110_000) + "]\n"},
         limit_s=30,
     ),
     "long_comment_file_is_fine": Case(
@@ -554,6 +561,35 @@ CASES: dict[str, Case] = {
         2,
         r"^error: node 'labels_dir' \(label_writer\): .*blocker/l: cannot create the output folder",
         {"blocker": "x"},
+    ),
+    "labels_dir_holding_other_files": Case(
+        ("graph", "run", SELFIE, "--labels-dir", "{tmp}/mine", "--output", "{tmp}/out/v.mp4", "--quiet"),
+        2,
+        r"^error: node 'labels_dir' \(label_writer\): .*mine: the folder holds other files \(notes\.txt\)",
+        {"mine/notes.txt": "keep me"},
+    ),
+    "failure_mid_run_leaves_no_labels_nor_video": Case(
+        (
+            "graph",
+            "run",
+            SELFIE,
+            "--input",
+            "{tmp}/frames",
+            "--labels-dir",
+            "{tmp}/new/labels",
+            "--output",
+            "{tmp}/new/v.mp4",
+            "--quiet",
+            "--executor",
+            "sequential",
+        ),
+        2,
+        r"^error: node 'source' \(decode\): .*1b\.jpg",
+        {
+            "frames/0a.jpg": _voc_jpeg(0),
+            "frames/1b.jpg": b"\xff\xd8 broken jpeg",
+            "frames/2c.jpg": _voc_jpeg(1),
+        },
     ),
     "set_unknown_param": Case(
         (*VALIDATE, "--set", "resize.widht=3"),

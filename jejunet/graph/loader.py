@@ -24,7 +24,7 @@ Loc = tuple[str | int, ...]
 Positions = dict[Loc, tuple[int, int]]
 
 #: YAML nodes a pipeline file may hold; reading stops there (a pipeline is a small hand-written file).
-MAX_NODES = 200_000
+MAX_NODES = 100_000
 #: values the document may expand to through aliases, beyond the nodes written out.
 ALIAS_BUDGET = 10_000
 MAX_DEPTH = 64

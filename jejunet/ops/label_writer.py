@@ -1,4 +1,9 @@
-"""label_writer: one VOC palette PNG per frame (PIL and labelme read the class ids)."""
+"""label_writer: one VOC palette PNG per frame (PIL and labelme read the class ids).
+
+The folder is written whole or not at all (`AtomicDir`): the PNGs go to a hidden folder beside
+`dir`, renamed onto it when the run succeeds (replacing a previous run's PNGs, never a folder
+holding other files); a failed run leaves nothing at `dir`, nor any parent folder it made.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from jejunet.errors import MediaError
 from jejunet.kinds import FRAME, LABELS, Shape
-from jejunet.media.atomic import check_output, make_dirs, remove_empty, write_bytes_atomic
+from jejunet.media.atomic import check_output, make_dirs, plain_reason, remove_empty
+from jejunet.media.folders import AtomicDir
 from jejunet.media.palette import encode_label_png
 from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
 from jejunet.ops.registry import register
@@ -18,7 +25,7 @@ from jejunet.ops.upsample import upsample_labels
 
 
 class LabelWriterParams(Params):
-    dir: str = Field("out/labels", description="output folder")
+    dir: str = Field("out/labels", description="output folder (replaced whole when the run succeeds)")
     naming: Literal["index", "source"] = Field(
         "index", description="index: %06d.png by frame index; source: the source image's name"
     )
@@ -47,19 +54,33 @@ class LabelWriter(Operator):
         return ShapeCheck()
 
     def open(self, ctx: RunContext) -> None:
-        self.dir = Path(self.params.dir)
-        check_output(self.dir, folder=True)  # the folder itself is made at the first frame
-        self.created: list[Path] | None = None
+        target = Path(self.params.dir)
+        check_output(target, folder=True)
+        self.created = make_dirs(target.parent if str(target.parent) else Path("."))
+        try:
+            self.folder = AtomicDir(target, replaceable=(".png",))
+        except BaseException:
+            remove_empty(self.created)
+            raise
 
     def process(self, info: FrameInfo, labels: np.ndarray, like: Any = None) -> dict[str, Any]:
-        if self.created is None:
-            self.created = make_dirs(self.dir)
         if like is not None:
             labels = upsample_labels(labels, *like.shape[:2])
-        write_bytes_atomic(self.dir / label_filename(info, self.params.naming), encode_label_png(labels))
+        path = self.folder.temp / label_filename(info, self.params.naming)
+        try:
+            path.write_bytes(encode_label_png(labels))
+        except OSError as exc:
+            raise MediaError(f"{self.folder.target}: cannot write the labels ({plain_reason(exc)})") from None
         return {}
 
+    def close(self) -> None:
+        try:
+            self.folder.commit()
+        except OSError as exc:
+            self.abort()
+            raise MediaError(f"{self.folder.target}: cannot write the labels ({plain_reason(exc)})") from None
+
     def abort(self) -> None:
-        """A failed run leaves no empty folder it made (frames already written stay)."""
-        if getattr(self, "created", None):
-            remove_empty(self.created)
+        if hasattr(self, "folder"):
+            self.folder.discard()
+        remove_empty(getattr(self, "created", []))
