@@ -562,6 +562,12 @@ CASES: dict[str, Case] = {
         r"^error: node 'labels_dir' \(label_writer\): .*blocker/l: cannot create the output folder",
         {"blocker": "x"},
     ),
+    "report_to_a_device": Case(
+        (*RUN, "--report", "/dev/null"),
+        2,
+        r"^error: --report /dev/null: is not a regular file",
+        {"p.yaml": MINI},
+    ),
     "labels_dir_holding_other_files": Case(
         ("graph", "run", SELFIE, "--labels-dir", "{tmp}/mine", "--output", "{tmp}/out/v.mp4", "--quiet"),
         2,

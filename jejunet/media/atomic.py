@@ -45,6 +45,8 @@ def check_output(path: Path, folder: bool = False, label: str = "") -> None:
         raise MediaError(f"{name}: is a folder, expected a file path")
     if path.exists() and folder and not path.is_dir():
         raise MediaError(f"{name}: is a file, expected a folder")
+    if path.exists() and not folder and not path.is_file():  # renaming onto /dev/null would replace it
+        raise MediaError(f"{name}: is not a regular file (a device, pipe or socket); give a file path")
     base = (
         path
         if folder and path.is_dir()
