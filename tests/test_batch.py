@@ -363,10 +363,11 @@ def ray_local():
         yield ray
     finally:
         ray.shutdown()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a loaded machine takes a while to reap them
         while _raylets() - before and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not _raylets() - before, "a raylet outlived ray.shutdown()"
+        left = _raylets() - before
+        assert not left, f"raylet processes outlived ray.shutdown(): {sorted(left)}"
 
 
 @pytest.mark.slow
@@ -376,12 +377,14 @@ def test_ray_outputs_equal_graph_run_and_chunks_run_in_parallel(
     out = tmp_path / "out"
     sets = [a for s in INTERVAL for a in ("--set", s)]
     inputs = [clips["a"], clips["corrupt"], clips["b"], clips["long"]]
-    result = cli("batch", PIPELINE, *inputs, "--out", out, "--engine", "ray", "--workers", "2",
+    result = cli("batch", PIPELINE, *inputs, "--out", out, "--engine", "ray", "--workers", "3",
                  "--chunk-frames", "12", *sets)  # fmt: skip
     assert result.code == 1, result.err
     rows = _rows(out)
     assert [rows[n]["status"] for n in ("a", "corrupt", "b", "long")] == ["ok", "failed", "ok", "ok"]
-    assert json.loads((out / "summary.json").read_text())["workers"] == 2
+    assert (
+        json.loads((out / "summary.json").read_text())["workers"] == 3
+    )  # more than the 2 CPUs: they share them
     for name in ("a", "b"):
         _same_outputs(out / name, _graph_run(cli, clips[name], tmp_path / f"ref_{name}", INTERVAL))
     reference = _graph_run(cli, clips["long"], tmp_path / "ref_long", INTERVAL)

@@ -21,6 +21,7 @@ from jejunet.errors import UserError
 #: test and tooling hook: called with (actor pid, task) right after a task is handed to an actor
 OnDispatch = Callable[[int, Task], None]
 POLL_S = 0.5
+START_TIMEOUT_S = 600.0  # the actors have started (imported the runtime, loaded the pipeline) by then
 
 
 class RayWorker:
@@ -75,15 +76,22 @@ class RayEngine:
                     configure_logging=False,
                 )
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise UserError(f"--address {address}: cannot connect to the Ray cluster ({exc})") from None
-        self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self.actor_class = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0, max_concurrency=2)(
-            RayWorker
-        )
+                where = (
+                    f"--address {address}: cannot connect to the Ray cluster"
+                    if address
+                    else ("--engine ray: cannot start a local Ray instance")
+                )
+                raise UserError(f"{where} ({' '.join(str(exc).split())[:300]})") from None
+        cpus = max(1.0, float(ray.cluster_resources().get("CPU", 1)))
+        self.workers = workers or int(cpus)
+        # one CPU an actor; more workers than CPUs share them (else the extra ones would never start)
+        self.actor_class = ray.remote(
+            num_cpus=min(1.0, cpus / self.workers), max_restarts=-1, max_task_retries=0, max_concurrency=2
+        )(RayWorker)
         self.info = info
         self.actors = [self.actor_class.remote(info) for _ in range(self.workers)]
         try:
-            self.pids = ray.get([a.pid.remote() for a in self.actors])
+            self.pids = ray.get([a.pid.remote() for a in self.actors], timeout=START_TIMEOUT_S)
         except ray.exceptions.RayError as exc:
             self.close()
             reason = " ".join(str(exc).split())[:300]
