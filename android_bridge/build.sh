@@ -41,7 +41,7 @@ JEJUNET=("$JEJUNET_PYTHON" -m jejunet)
 "$JEJUNET_PYTHON" -m jejunet.android.schema > "$BUILD/host/graph.schema.json"
 cmp -s "$BUILD/host/graph.schema.json" "$HERE/schema/graph.schema.json" \
   || die "schema/graph.schema.json is out of date: $JEJUNET_PYTHON -m jejunet.android.schema > android_bridge/schema/graph.schema.json"
-PIPELINES="${PIPELINES:-deeplab_per_frame selfie_per_frame deeplab_keyframe selfie_keyframe}"
+PIPELINES="${PIPELINES:-deeplab_per_frame selfie_per_frame deeplab_keyframe selfie_keyframe keyframe_async}"
 for p in $PIPELINES; do
   "${JEJUNET[@]}" graph compile "$ROOT/pipelines/$p.yaml" --target android --out "$BUILD/host/bundles/$p" >/dev/null
 done

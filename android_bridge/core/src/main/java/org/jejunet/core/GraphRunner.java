@@ -9,14 +9,17 @@ import java.util.Map;
 /**
  * The scheduler, as on the host: frame by frame, nodes in order. A node whose input carries
  * SKIPPED is not called (unless it accepts the marker) and its outputs carry SKIPPED; feedback
- * edges read the value their source produced on the previous frame (SKIPPED on the first).
+ * edges read the value their source produced on the previous frame (SKIPPED on the first), a
+ * delayed edge the value of `delay` frames before (SKIPPED until then).
  */
 public final class GraphRunner {
     private final Bundle bundle;
     private final NodeSpec source;
     private final List<NodeSpec> nodes = new ArrayList<NodeSpec>();
     private final Map<String, Operator> ops = new HashMap<String, Operator>();
-    private final Map<String, Object> previous = new HashMap<String, Object>();
+    /** The most recent values of every port a feedback or delayed edge reads, newest first. */
+    private final Map<String, java.util.LinkedList<Object>> recent = new HashMap<String, java.util.LinkedList<Object>>();
+    private int longestDelay;
     private final int stride;
     private int offered;
 
@@ -28,6 +31,9 @@ public final class GraphRunner {
             for (NodeSpec node : bundle.nodes.subList(1, bundle.nodes.size())) {
                 ops.put(node.id, Operators.create(node, bundle, env));
                 nodes.add(node);
+                for (NodeSpec.Edge edge : node.inputs) {
+                    longestDelay = Math.max(longestDelay, edge.delay);
+                }
             }
         } catch (BundleException e) {
             close();
@@ -60,7 +66,7 @@ public final class GraphRunner {
             boolean skipped = false;
             for (NodeSpec.Edge edge : node.inputs) {
                 String key = edge.node + "." + edge.sourcePort;
-                Object value = edge.previous ? previous.get(key) : values.get(key);
+                Object value = edge.previous ? earlier(key, edge.delay) : values.get(key);
                 if (value == null) {
                     value = Skipped.SKIPPED;
                 }
@@ -78,16 +84,37 @@ public final class GraphRunner {
                 values.put(node.id + "." + entry.getKey(), entry.getValue());
             }
         }
+        java.util.Set<String> read = new java.util.LinkedHashSet<String>();
         for (NodeSpec node : nodes) {
             for (NodeSpec.Edge edge : node.inputs) {
                 if (edge.previous) {
-                    String key = edge.node + "." + edge.sourcePort;
-                    Object value = values.get(key);
-                    previous.put(key, value == null ? Skipped.SKIPPED : value);
+                    read.add(edge.node + "." + edge.sourcePort);
                 }
             }
         }
+        for (String key : read) {
+            remember(key, values);
+        }
         return values;
+    }
+
+    /** The value `delay` frames back (SKIPPED before there was one). */
+    private Object earlier(String key, int delay) {
+        java.util.LinkedList<Object> past = recent.get(key);
+        return past == null || past.size() < delay ? null : past.get(delay - 1);
+    }
+
+    private void remember(String key, Map<String, Object> values) {
+        java.util.LinkedList<Object> past = recent.get(key);
+        if (past == null) {
+            past = new java.util.LinkedList<Object>();
+            recent.put(key, past);
+        }
+        Object value = values.get(key);
+        past.addFirst(value == null ? Skipped.SKIPPED : value);
+        while (past.size() > longestDelay) {
+            past.removeLast();
+        }
     }
 
     /** End of stream: every operator releases what it holds. */

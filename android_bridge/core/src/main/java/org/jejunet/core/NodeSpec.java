@@ -16,8 +16,10 @@ public final class NodeSpec {
         public final String node;
         public final String sourcePort;
         public final boolean previous;
+        /** Frames back the value is read from (1 for `previous`; a late result's delay above 1). */
+        public final int delay;
 
-        Edge(String port, String from, boolean previous) throws BundleException {
+        Edge(String port, String from, boolean previous, int delay) throws BundleException {
             int dot = from.indexOf('.');
             if (dot <= 0 || dot == from.length() - 1) {
                 throw new BundleException("input '" + port + "': expected 'node.port', got '" + from + "'");
@@ -25,7 +27,8 @@ public final class NodeSpec {
             this.port = port;
             this.node = from.substring(0, dot);
             this.sourcePort = from.substring(dot + 1);
-            this.previous = previous;
+            this.previous = previous || delay > 0;
+            this.delay = delay > 0 ? delay : (previous ? 1 : 0);
         }
     }
 
@@ -46,7 +49,8 @@ public final class NodeSpec {
         for (Iterator<String> it = sortedKeys(in); it.hasNext();) {
             String port = it.next();
             JSONObject edge = in.getJSONObject(port);
-            inputs.add(new Edge(port, edge.getString("from"), edge.optBoolean("previous", false)));
+            inputs.add(new Edge(port, edge.getString("from"), edge.optBoolean("previous", false),
+                    edge.optInt("delay", 0)));
         }
         JSONObject out = json.getJSONObject("outputs");
         for (Iterator<String> it = sortedKeys(out); it.hasNext();) {

@@ -26,12 +26,13 @@ public final class Operators {
                 "predict_size", "object_weight"));
         PARAMS_BY_OP.put("optical_flow", Arrays.asList("preset", "width"));
         PARAMS_BY_OP.put("warp", Arrays.asList("method", "fuse"));
+        PARAMS_BY_OP.put("late_result", Arrays.asList("delay"));
     }
 
     /** Every operator this runtime can run. */
     public static final Set<String> NAMES = Collections.unmodifiableSet(new LinkedHashSet<String>(
             Arrays.asList("camera", "resize", "tflite_infer", "upsample", "overlay", "display", "keyframe_gate",
-                    "optical_flow", "warp")));
+                    "optical_flow", "warp", "late_result")));
 
     private Operators() {
     }
@@ -65,6 +66,9 @@ public final class Operators {
             }
             if ("warp".equals(node.op)) {
                 return new WarpOp(node);
+            }
+            if ("late_result".equals(node.op)) {
+                return new LateResultOp(node);
             }
             if ("display".equals(node.op)) {
                 return new DisplayOp(node, env.sink);

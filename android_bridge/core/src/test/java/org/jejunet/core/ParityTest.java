@@ -56,6 +56,9 @@ class ParityTest {
             for (String node : fx.nodesOf("warp")) {
                 tests.add(test(fx, node, reporter, new WarpCheck(fx, node), c -> c.exactShare() >= LABELS_MIN_SHARE));
             }
+            for (String node : fx.nodesOf("late_result")) {
+                tests.add(test(fx, node, reporter, new LateCheck(fx, node), c -> c.exactShare() >= LABELS_MIN_SHARE));
+            }
             for (String node : fx.nodesOf("overlay")) {
                 tests.add(test(fx, node, reporter, ParityTest::overlay, c -> c.maxDiff() <= 1));
             }
@@ -191,12 +194,26 @@ class ParityTest {
     /** The recorded inputs of a node on a frame, SKIPPED where the host had SKIPPED. */
     static Map<String, Object> inputs(Fixtures fx, String node, Map<String, Npy> now, Map<String, Npy> before)
             throws Exception {
+        return inputs(fx, node, -1, now, before);
+    }
+
+    /** As above; a delayed edge (delay above 1) reads the recorded frame f - delay (SKIPPED before it). */
+    static Map<String, Object> inputs(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+            throws Exception {
         Map<String, Object> in = new java.util.HashMap<>();
         JSONObject edges = fx.node(node).getJSONObject("inputs");
         for (var it = edges.keys(); it.hasNext();) {
             String port = (String) it.next();
             JSONObject edge = edges.getJSONObject(port);
-            in.put(port, value(edge.getBoolean("previous") ? before : now, edge.getString("from")));
+            int delay = edge.optInt("delay", edge.getBoolean("previous") ? 1 : 0);
+            Map<String, Npy> source = now;
+            if (delay == 1) {
+                source = before;
+            } else if (delay > 1) {
+                assertTrue(f >= 0, "a delayed edge needs the frame index");
+                source = f >= delay ? fx.frame(f - delay) : null;
+            }
+            in.put(port, value(source, edge.getString("from")));
         }
         return in;
     }
@@ -239,6 +256,27 @@ class ParityTest {
             float[] host = now.get(node + ".flow").floats();
             assertArrayEquals(host, java.data, "flow of frame " + f);
             return new Compare(1, 1, 0);
+        }
+    }
+
+    /** late_result on the host's recorded inputs (the network's labels of frame f - delay, the flows). */
+    static final class LateCheck implements FrameCheck {
+        private final LateResultOp op;
+
+        LateCheck(Fixtures fx, String node) throws Exception {
+            op = new LateResultOp(spec(fx, node));
+        }
+
+        @Override
+        public Compare check(Fixtures fx, String node, int f, Map<String, Npy> now, Map<String, Npy> before)
+                throws Exception {
+            Map<String, Object> out = op.process(new FrameInfo(f, f / 25.0), inputs(fx, node, f, now, before));
+            Npy host = now.get(node + ".labels");
+            if (host == null) {
+                assertEquals(Skipped.SKIPPED, out.get("labels"), "host had SKIPPED on frame " + f);
+                return new Compare(0, 0, 0);
+            }
+            return Compare.labels((LabelMap) out.get("labels"), host);
         }
     }
 
