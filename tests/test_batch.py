@@ -356,9 +356,10 @@ def _raylets() -> set[int]:
 def ray_local():
     """One local Ray instance (2 CPUs) for the module; stopped at the end, its raylet gone."""
     ray = pytest.importorskip("ray", reason="the Ray tests need the [ray] extra")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     before = _raylets()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RAY_AUTH_MODE", "disabled")  # a throwaway local instance: no token
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         yield ray
     finally:
