@@ -17,7 +17,7 @@ def register(commands: Any) -> None:
         "(labels/, overlay.mp4, report.json) and DIR/summary.csv + summary.json. "
         "Exit 0: every video done; 1: some failed (the rest are done); 2: bad input, nothing run.",
     )
-    p.add_argument("pipeline", type=Path, metavar="PIPELINE")
+    p.add_argument("pipeline", type=Path, metavar="PIPELINE", help="pipeline file (YAML)")
     p.add_argument(
         "inputs",
         nargs="+",
