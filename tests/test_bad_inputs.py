@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,11 @@ class Case:
     proc: bool = False  # run as a subprocess (checks native noise on fd 2)
     limit_s: float = 60.0
     xfail: str = ""  # owner and reason, while a teammate's part is not in yet
+    #: run as a non-root user (`nobody` via setpriv when we are root), in a folder it can read, where
+    #: "ro/" is a folder it cannot write, "rw/" one it can, and files named in `modes` get those modes
+    user: bool = False
+    modes: dict[str, int] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # for subprocess cases; placeholders filled
 
 
 def _bikes_half(_: Path) -> bytes:
@@ -562,6 +569,45 @@ CASES: dict[str, Case] = {
         r"^error: node 'labels_dir' \(label_writer\): .*blocker/l: cannot create the output folder",
         {"blocker": "x"},
     ),
+    "report_in_a_read_only_folder": Case(
+        (*RUN, "--report", "{tmp}/ro/r.json"),
+        2,
+        r"^error: --report .*/ro/r\.json: the output folder is not writable$",
+        {"p.yaml": MINI},
+        user=True,
+    ),
+    "output_below_a_read_only_folder": Case(
+        (*RUN, "--output", "{tmp}/ro/new/v.mp4"),
+        2,
+        r"^error: node 'sink' \(encode\): .*/ro/new/v\.mp4: "
+        r"cannot create the output folder \(.*/ro is not writable\)$",
+        {"p.yaml": MINI},
+        user=True,
+    ),
+    "labels_dir_in_a_read_only_folder": Case(
+        ("graph", "run", SELFIE, "--labels-dir", "{tmp}/ro/labels", "--output", "{tmp}/rw/v.mp4", "--quiet"),
+        2,
+        r"^error: node 'labels_dir' \(label_writer\): .*/ro/labels: cannot create the output folder",
+        user=True,
+    ),
+    "pipeline_not_readable": Case(
+        VALIDATE,
+        2,
+        r"^error: .*p\.yaml: cannot read \(permission denied\)$",
+        {"p.yaml": MINI},
+        user=True,
+        modes={"p.yaml": 0o000},
+    ),
+    "model_registry_not_readable": Case(
+        ("graph", "validate", SELFIE),
+        2,
+        r"^error: .*reg\.json: cannot read",
+        {"reg.json": "{}"},
+        user=True,
+        modes={"reg.json": 0o000},
+        env={"JEJUNET_MODEL_REGISTRY": "{tmp}/reg.json"},
+        xfail="MODEL (models/registry.py _read_registry: an unreadable registry is a traceback)",
+    ),
     "report_to_a_device": Case(
         (*RUN, "--report", "/dev/null"),
         2,
@@ -794,12 +840,49 @@ def _tree(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
+def _non_root() -> list[str]:
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root without setpriv: cannot run a case as a non-root user")
+    return [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+@pytest.fixture
+def folder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """The case's folder: tmp_path, or for `user` cases a folder `nobody` can read, with `ro/`."""
+    case = CASES[request.node.callspec.params["name"]]
+    if not case.user:
+        yield tmp_path
+        return
+    base = Path(tempfile.mkdtemp(prefix="jejunet-bad-input-"))
+    base.chmod(0o755)
+    (base / "ro").mkdir(mode=0o555)
+    (base / "ro").chmod(0o555)
+    (base / "rw").mkdir()
+    (base / "rw").chmod(0o777)
+    try:
+        yield base
+    finally:
+        for path in (base, *base.rglob("*")):
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _run(case: Case, argv: list[str], tmp: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    if case.proc:
+    if case.proc or case.user:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         env.pop("JEJUNET_DEBUG", None)
+        if case.user:  # its own home: the user's cache, not ours
+            env["HOME"] = str(tmp)
+            for name in ("JEJUNET_CACHE", "JEJUNET_MODEL_REGISTRY"):
+                env.pop(name, None)
+        env.update({k: _fill(v, tmp) for k, v in case.env.items()})
+        prefix = _non_root() if case.user else []
         done = subprocess.run(
-            [sys.executable, "-m", "jejunet", *argv],
+            [*prefix, sys.executable, "-m", "jejunet", *argv],
             cwd=tmp,
             env=env,
             capture_output=True,
@@ -846,11 +929,14 @@ def test_catalogue_is_large_and_covers_every_command() -> None:
 
 
 @pytest.mark.parametrize("name", _params())
-def test_bad_input(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input(name: str, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if not (SHARED / "media" / "bikes.mp4").exists():
         pytest.skip("tests read models and media from ../shared")
     case = CASES[name]
+    tmp_path = folder
     _make_files(case, tmp_path)
+    for relative, mode in case.modes.items():
+        (tmp_path / relative).chmod(mode)
     before = _tree(tmp_path)
     argv = [_fill(a, tmp_path) for a in case.argv]
     start = time.monotonic()

@@ -315,7 +315,8 @@ def load_yaml(path: Path) -> tuple[Any, Positions]:
     except UnicodeDecodeError as exc:
         raise PipelineError(Problem(f"not UTF-8 text (byte {exc.start})", file=str(path))) from None
     except OSError as exc:
-        raise PipelineError(Problem(f"cannot read ({exc.strerror or exc})", file=str(path))) from None
+        reason = str(exc.strerror or exc).lower()
+        raise PipelineError(Problem(f"cannot read ({reason})", file=str(path))) from None
     return parse_yaml(text, str(path))
 
 
