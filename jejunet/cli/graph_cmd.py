@@ -219,17 +219,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.report is not None:
         report.write(args.report)
     if not args.quiet:
-        print(report.summary_line())
-        for name, edge in report.edges.items():
-            if edge.dropped:
-                print(f"  dropped {edge.dropped} on {name} ({edge.policy}, size {edge.size})")
-        for node_id, info in report.runtime.items():
-            details = ", ".join(f"{k}: {v}" for k, v in info.items())
-            print(f"  {node_id}: {details}")
-        for node in compiled.nodes.values():
-            if node.op.path_role in ("video", "labels"):
-                print(f"  wrote {getattr(node.params, node.op.path_param)}")
+        _print_summary(compiled, report)
     return 0
+
+
+def _print_summary(compiled: CompiledGraph, report: RunReport) -> None:
+    """The run's summary line, its drops by edge, what its nodes report, and the files written."""
+    print(report.summary_line())
+    for name, edge in report.edges.items():
+        if edge.dropped:
+            print(f"  dropped {edge.dropped} on {name} ({edge.policy}, size {edge.size})")
+    for node_id, info in report.runtime.items():
+        details = ", ".join(f"{k}: {v}" for k, v in info.items())
+        print(f"  {node_id}: {details}")
+    for node in compiled.nodes.values():
+        if node.op.path_role in ("video", "labels"):
+            print(f"  wrote {getattr(node.params, node.op.path_param)}")
 
 
 def _redirect_outputs(compiled: CompiledGraph, args: argparse.Namespace, folder: Path) -> CompiledGraph:
