@@ -953,3 +953,23 @@ def test_bad_input(name: str, folder: Path, capsys: pytest.CaptureFixture[str]) 
         assert all(line.startswith("error: ") for line in lines), err  # one line per problem, nothing else
         assert _tree(tmp_path) == before, f"left behind: {sorted(_tree(tmp_path) - before)}"
     assert elapsed < case.limit_s, f"took {elapsed:.1f} s (bound {case.limit_s} s)"
+
+
+def test_video_write_failure_names_the_target_and_a_plain_reason(tmp_path: Path) -> None:
+    """The output folder vanishing mid-run: the message names the user's path, not our .part file."""
+    import numpy as np
+
+    from jejunet.errors import MediaError
+    from jejunet.ops.encode import VideoWriter
+
+    target = tmp_path / "sub" / "x.mp4"
+    writer = VideoWriter(target, 25.0, "libx264", {"preset": "ultrafast"})
+    assert not (tmp_path / "sub").exists()  # nothing is made before the first frame
+    writer.write(np.zeros((64, 64, 3), np.uint8))
+    assert [p.name.endswith(".mp4.part") for p in (tmp_path / "sub").iterdir()] == [True]
+    shutil.rmtree(tmp_path / "sub")
+    with pytest.raises(MediaError) as info:
+        writer.finish()
+    message = str(info.value)
+    assert message == f"{target}: cannot write the video (no such file or directory)"
+    assert not (tmp_path / "sub").exists()
