@@ -97,7 +97,7 @@ def test_keyframe_pipeline_compiles_into_a_verified_bundle(cli, tmp_path, deepla
     assert "path" not in next(n for n in graph["nodes"] if n["id"] == "sink")["params"]
     gate = next(n for n in graph["nodes"] if n["id"] == "gate")
     assert gate["inputs"]["labels"] == {"from": "segment.labels", "previous": True}
-    assert gate["params"]["object_motion_threshold"] == 6.0
+    assert gate["params"]["prediction_threshold"] == 2.0 and gate["inputs"]["flow"]["from"] == "flow.flow"
     assert graph["capabilities_version"] == CAPABILITIES_VERSION
 
 
