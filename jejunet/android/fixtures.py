@@ -27,7 +27,8 @@ from jejunet.ops.base import SKIPPED, Operator, RunContext
 FIXTURES = "fixtures.json"
 
 
-def _without_host_sinks(compiled: CompiledGraph) -> CompiledGraph:
+def without_host_sinks(compiled: CompiledGraph) -> CompiledGraph:
+    """The pipeline without its video and label writers (the phone has its own outputs)."""
     data = compiled.spec.model_dump(by_alias=True)
     sinks = {nid for nid, n in compiled.nodes.items() if n.op.path_role in ("video", "labels")}
     data["nodes"] = [n for n in data["nodes"] if n["id"] not in sinks]
@@ -109,7 +110,7 @@ def record_fixtures(
     overrides = Overrides(
         sets=list(sets or []), input=input, source_params={"max_frames": frames, "start": start}
     )
-    compiled = _without_host_sinks(compile_file(file, overrides))
+    compiled = without_host_sinks(compile_file(file, overrides))
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=_parent(out)))
     recorder = Recorder(work)
     try:

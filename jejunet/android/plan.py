@@ -18,7 +18,7 @@ import numpy as np
 
 from jejunet.android.bundle import check_capabilities, network_size
 from jejunet.android.capabilities import phone_threads
-from jejunet.android.fixtures import _without_host_sinks
+from jejunet.android.fixtures import without_host_sinks
 from jejunet.android.macs import count_macs
 from jejunet.android.timeline import Timeline, network_delay, simulate
 from jejunet.errors import UserError
@@ -227,7 +227,7 @@ def plan_pipeline(
     )
     check_capabilities(compiled)
     source = compiled.source.id
-    compiled = _without_host_sinks(compiled)
+    compiled = without_host_sinks(compiled)
     cpu_times = CpuTimes(list(compiled.nodes))
     report = run_graph(compiled, RunContext(pipeline_file=file), hooks=[cpu_times])
     cpu = cpu_times.calls
