@@ -74,7 +74,11 @@ class Params(BaseModel):
 
 @dataclass
 class RunContext:
-    """What a running graph tells its operators when they open."""
+    """What a running graph tells its operators when they open.
+
+    The run session opens the nodes in run order, the source first, so a node sees what the nodes
+    before it set here (`fps`, set by the source); nothing else is written during a run.
+    """
 
     pipeline_file: Path | None = None
     realtime: bool = False
