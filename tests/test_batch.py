@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from jejunet.batch import graphrun
 from jejunet.batch.driver import BatchOptions, run_batch
 from jejunet.batch.engine import LocalEngine
 from jejunet.batch.inputs import expand_inputs
@@ -37,6 +38,7 @@ INTERVAL = [
     "gate.motion_threshold=null",
     "gate.object_motion_threshold=null",
     "gate.scene_cut=false",
+    "gate.prediction_threshold=null",
 ]
 
 
@@ -246,6 +248,16 @@ def test_progress_bar_counts_videos_and_frames() -> None:
     assert quiet.getvalue() == ""
 
 
+def test_chunks_are_exact_only_for_a_gate_that_counts_frames() -> None:
+    shipped = graphrun.inspect(PIPELINE, [])
+    assert not shipped.chunks_exact(8)  # its keyframes depend on the content
+    interval = graphrun.inspect(PIPELINE, INTERVAL)
+    assert interval.chunks_exact(8) and interval.chunks_exact(12) and not interval.chunks_exact(10)
+    assert not graphrun.inspect(PIPELINE, [*INTERVAL, "gate.scene_cut=true"]).chunks_exact(8)
+    assert graphrun.inspect(PIPELINE, [*INTERVAL, "gate.interval=null", "gate.max_gap=5"]).chunks_exact(10)
+    assert graphrun.inspect(PIPELINES / "deeplab_per_frame.yaml", []).chunks_exact(7)  # no state
+
+
 def test_chunks_with_an_interval_dividing_n_equal_the_unchunked_labels(
     cli, tmp_path: Path, clips: dict[str, Path]
 ) -> None:
@@ -260,6 +272,7 @@ def test_chunks_with_an_interval_dividing_n_equal_the_unchunked_labels(
         assert (out / "long" / "labels" / name).read_bytes() == (reference / "labels" / name).read_bytes()
     report = json.loads((out / "long" / "report.json").read_text())
     assert report["chunks_exact"] is True and len(report["chunks"]) == 3
+    assert report["source_frames"] == 24 and report["executor"] == "threaded"
     assert report["keyframe_frames"] == json.loads((reference / "report.json").read_text())["keyframe_frames"]
     with av.open(str(out / "long" / "overlay.mp4")) as joined:
         assert sum(1 for _ in joined.decode(video=0)) == 24

@@ -72,14 +72,20 @@ def _report(parts: list[tuple[Task, dict[str, Any]]], info: PipelineInfo, chunk_
         )
     wall = sum(r["wall_s"] for _, r in parts)
     frames = sum(r["frames"] for _, r in parts)
+    first = parts[0][1]
     return {
-        "pipeline": parts[0][1]["pipeline"],
+        "jejunet_version": first.get("jejunet_version"),
+        "pipeline": first["pipeline"],
         "frames": frames,
-        "wall_s": round(wall, 4),
+        "wall_s": round(wall, 4),  # the chunks' own wall times added up (they ran in parallel)
         "fps": round(frames / wall, 2) if wall else 0.0,
         "keyframes": len(keyframe_frames),
         "keyframe_frames": keyframe_frames,
         "keyframe_reasons": reasons,
+        "dropped": sum(r.get("dropped", 0) for _, r in parts),
+        "source_frames": sum(r.get("source_frames", 0) for _, r in parts),
+        "executor": first.get("executor"),
+        "mode": first.get("mode"),
         "chunk_frames": chunk_frames,
         "chunks_exact": info.chunks_exact(chunk_frames),
         "chunks": chunks,

@@ -9,6 +9,7 @@ the same overrides, the same label writer, the same default (threaded) executor.
 from __future__ import annotations
 
 import argparse
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +59,24 @@ class PipelineInfo:
         return all(p is not None and chunk_frames % p == 0 for p in periods)
 
 
+def _switched_on(params: Any) -> bool:
+    """A content policy of the gate is on: a `bool` that is true, or an optional setting (`None`:
+    off, the gate's convention) that is set, other than `interval`. Read from the parameters'
+    fields, so a policy added to the gate later counts without a change here."""
+    for name, info in type(params).model_fields.items():
+        value = getattr(params, name)
+        if name == "interval":
+            continue
+        if isinstance(value, bool):
+            if value:
+                return True
+        elif value is not None and type(None) in typing.get_args(info.annotation):
+            return True
+    return False
+
+
 def _gate(params: Any) -> Gate:
-    content = (
-        params.motion_threshold is not None
-        or params.object_motion_threshold is not None
-        or params.scene_cut
-        or params.target_fps is not None
-    )
-    return Gate(params.interval, params.max_gap, content)
+    return Gate(params.interval, params.max_gap, _switched_on(params))
 
 
 def inspect(file: Path, sets: list[str]) -> PipelineInfo:
