@@ -66,6 +66,13 @@ def _voc_jpeg(index: int) -> FileMaker:
     return make
 
 
+def _bikes_corrupt_middle(_: Path) -> bytes:
+    data = bytearray((SHARED / "media" / "bikes.mp4").read_bytes())
+    third = len(data) // 3
+    data[third : third + 20_000] = bytes((i * 131 + 7) % 256 for i in range(20_000))
+    return bytes(data)
+
+
 def _noise(_: Path) -> bytes:
     return bytes(range(256)) * 64
 
@@ -472,6 +479,7 @@ CASES: dict[str, Case] = {
         2,
         r"^error: node 'source' \(decode\): .*noise\.mp4",
         {"p.yaml": MINI, "noise.mp4": _noise},
+        proc=True,
     ),
     "input_empty_file": Case(
         (*RUN, "--input", "{tmp}/empty.mp4"),
@@ -484,6 +492,7 @@ CASES: dict[str, Case] = {
         2,
         r"^error: node 'source' \(decode\): .*half\.mp4",
         {"p.yaml": MINI, "half.mp4": _bikes_half},
+        proc=True,
     ),
     "input_mp4_header_only": Case(
         (*RUN, "--input", "{tmp}/head.mp4"),
@@ -496,6 +505,13 @@ CASES: dict[str, Case] = {
         2,
         r"^error: node 'source' \(decode\): .*notes\.mp4",
         {"p.yaml": MINI, "notes.mp4": "just text\n"},
+    ),
+    "input_corrupt_mid_stream": Case(
+        (*RUN, "--input", "{tmp}/mid.mp4", "--max-frames", "250"),
+        2,
+        r"^error: node 'source' \(decode\): .*mid\.mp4: corrupt video after \d+ frames",
+        {"p.yaml": MINI, "mid.mp4": _bikes_corrupt_middle},
+        proc=True,
     ),
     "input_missing_camera": Case(
         (*RUN, "--input", "97"),
