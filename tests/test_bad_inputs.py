@@ -791,6 +791,28 @@ CASES: dict[str, Case] = {
     "ops_show_unknown": Case(
         ("ops", "show", "decod"), 2, r"^error: unknown op 'decod'; did you mean 'decode'"
     ),
+    # --- batch / synth ------------------------------------------------------------------------------
+    "batch_missing_input": Case(
+        ("batch", SELFIE, "--out", "{tmp}/b", "{tmp}/none.mp4"),
+        2,
+        r"^error: .*none\.mp4: no such file, folder, glob or manifest",
+    ),
+    "batch_bad_pipeline": Case(
+        ("batch", "{tmp}/p.yaml", "--out", "{tmp}/b", "{bikes}"),
+        2,
+        LOC + r"YAML tag '!x'",
+        {"p.yaml": "nodes: !x []\n"},
+    ),
+    "batch_engine_unknown": Case(
+        ("batch", SELFIE, "--out", "{tmp}/b", "--engine", "spark", "{bikes}"),
+        2,
+        r"^error: jejunet batch: argument --engine: invalid choice: 'spark'",
+    ),
+    "synth_missing_masks_flag": Case(
+        ("synth", "--images", "{tmp}", "--out", "{tmp}/s"),
+        2,
+        r"^error: jejunet synth: the following arguments are required: --masks \(see jejunet synth --help\)$",
+    ),
     # --- eval / sweep ------------------------------------------------------------------------------------
     "eval_missing_pred_flag": Case(
         ("eval", "--gt", "{tmp}"), 2, r"^error: jejunet eval: the following arguments are required: --pred"
