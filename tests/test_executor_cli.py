@@ -72,6 +72,15 @@ def test_progress_bar_draws_frames_total_and_fps() -> None:
     assert stream.getvalue() == "\r[##--------] 50/200 frames  25.0 fps\x1b[K\n"
 
 
+def test_progress_bar_shows_recent_latency() -> None:
+    from jejunet.cli.graph_cmd import ProgressBar
+
+    stream = io.StringIO()
+    report = RunReport("p", frames=3, wall_s=1.0, source_frames=3, latencies_s=[0.010, 0.020, 0.030])
+    ProgressBar(None, stream).draw(report)
+    assert stream.getvalue() == "\r3 frames  3.0 fps  latency p50 20 / p95 29 ms\x1b[K"
+
+
 def test_no_progress_bar_when_not_a_terminal(cli, bikes: Path, selfie_model: Path, tmp_path: Path) -> None:
     result = cli(
         "graph", "run", PIPELINES / "selfie_per_frame.yaml", "--input", bikes, "--output", tmp_path / "o.mp4",

@@ -161,7 +161,9 @@ class ProgressBar:
         else:
             bar = f"{report.frames} frames"
         dropped = f", {report.source_frames - report.frames} not shown" if report.mode == "realtime" else ""
-        self.stream.write(f"\r{bar}  {report.fps:.1f} fps{dropped}\033[K")
+        latency = percentiles_ms(report.latencies_s[-100:]) if report.latencies_s else None
+        lat = f"  latency p50 {latency['p50']:.0f} / p95 {latency['p95']:.0f} ms" if latency else ""
+        self.stream.write(f"\r{bar}  {report.fps:.1f} fps{lat}{dropped}\033[K")
         self.stream.flush()
         self.drawn = True
 

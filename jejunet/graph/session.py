@@ -355,7 +355,8 @@ class RunSession:
                 self._network = {k for k in self._network if k > index}
         if measured:
             report.frames += 1
-            report.latencies_s.append(end - start)
+            # a live frame counts from its capture (the wait for it included), a file's from its read
+            report.latencies_s.append(end - (start if info.captured is None else info.captured))
             if keyframe:
                 report.keyframes += 1
                 report.keyframe_frames.append(index)
