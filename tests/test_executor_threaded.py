@@ -131,3 +131,18 @@ def test_the_gate_runs_ahead_while_the_network_is_held_up() -> None:
     ]
     report = run_threaded(graph(nodes), stall_timeout=5.0)
     assert report.frames == 20 and GATE_PASSED.is_set()
+
+
+def test_a_dropped_gap_frame_hands_its_mark_to_the_next_frame_kept() -> None:
+    from jejunet.graph.edges import EOS, Packet
+    from jejunet.graph.threaded import carry_gap
+    from jejunet.ops.base import FrameInfo
+
+    dropped = Packet(3, FrameInfo(3, 0.12, gap=True), 0.0, {})
+    kept = Packet(4, FrameInfo(4, 0.16), 0.0, {})
+    carry_gap(dropped, kept)
+    assert kept.info.gap and kept.info.index == 4
+    plain = Packet(5, FrameInfo(5, 0.2), 0.0, {})
+    carry_gap(Packet(4, FrameInfo(4, 0.16), 0.0, {}), plain)
+    assert not plain.info.gap
+    carry_gap(dropped, EOS)  # the end of the stream takes nothing

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jejunet.graph.compiler import CompiledGraph
@@ -43,6 +43,12 @@ from jejunet.ops.base import SKIPPED, FrameInfo, Operator, RunContext
 __all__ = ["GraphStalled", "ThreadedRun", "run_threaded"]
 
 DEADLOCK_S = 2.0  # every thread waiting on another this long, with no frame moving: a stall
+
+
+def carry_gap(dropped: Packet | Eos, kept: Packet | Eos) -> None:
+    """A gap mark (a forced keyframe) survives the drop of its frame: the next frame kept takes it."""
+    if isinstance(dropped, Packet) and dropped.info.gap and isinstance(kept, Packet):
+        kept.info = replace(kept.info, gap=True)
 
 
 @dataclass
@@ -168,6 +174,7 @@ class ThreadedRun:
             else:
                 while len(outlet.outbox) > outlet.window:
                     old = outlet.outbox.popleft()
+                    carry_gap(old, outlet.outbox[0])
                     full = [e for e in outlet.edges if e.full] or outlet.edges
                     for edge in full:
                         edge.stats.dropped += 1
