@@ -156,8 +156,7 @@ def file_sha256(path: Path) -> str:
 def collect_run_info(report: RunReport, ops: Mapping[str, Operator]) -> None:
     """Add what operators tell about their run (model and its SHA-256, delegate, keyframe reasons)."""
     for nid, op in ops.items():
-        run_info = op.run_info  # a method, or None on a node that has nothing to say this run
-        info = dict(run_info()) if callable(run_info) else {}
+        info = dict(op.run_info())
         report.keyframe_reasons.update(info.pop("keyframe_reasons", {}))
         model = op.model_file()
         if model is not None:

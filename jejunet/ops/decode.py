@@ -87,8 +87,6 @@ class Decode(Operator):
     is_source = True
     path_param = "source"
     path_role = "source"
-    #: set in open() for live sources only, so file runs report nothing extra
-    run_info: Callable[[], dict[str, Any]] | None = None
 
     def open(self, ctx: RunContext) -> None:
         base = ctx.pipeline_file.parent if ctx.pipeline_file is not None else None
@@ -98,13 +96,15 @@ class Decode(Operator):
         self._reader: LatestFrame | None = None
         self._first: Any | None = None
         self._stop = ctx.extras.get(STOP)
-        if self._source.live:
-            self.run_info = self.stats.to_dict
         if self._source.kind == "stream":
             rate = self._connect(self.params.fps)
         else:
             rate = self._source.frame_rate(self.params.fps)
         ctx.fps = rate / self.params.stride
+
+    def run_info(self) -> dict[str, Any]:
+        """Reconnects and gaps of a live source; a file run reports nothing extra."""
+        return self.stats.to_dict() if self._source.live else {}
 
     def _connect(self, default: float) -> float:
         """Open a stream now (its first connection is read first) and return its frame rate.
