@@ -7,6 +7,7 @@ on two cores). The Ray tests share one local instance (2 CPUs) started once for 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import io
 import json
 import os
@@ -161,6 +162,19 @@ def test_user_errors_exit_2_before_anything_is_written(cli, tmp_path: Path, clip
         assert len(result.err_lines) == 1 and result.err_lines[0].startswith("error: "), result.err
         assert "Traceback" not in result.err
         assert not out.exists()
+
+
+def test_engine_ray_without_ray_installed_is_a_user_error(
+    cli, tmp_path: Path, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a)
+    )
+    result = cli("batch", PIPELINE, clips["a"], "--out", tmp_path / "out", "--engine", "ray")
+    assert result.code == 2
+    assert result.err_lines == ["error: --engine ray needs Ray: pip install 'jejunet[ray]'"]
+    assert not (tmp_path / "out").exists()
 
 
 # --- the local engine -------------------------------------------------------------------------
