@@ -33,11 +33,16 @@ def plan(video: Task, emitted: int, chunk_frames: int, info: PipelineInfo) -> li
     return tasks
 
 
-def _move_labels(src: Path, dst: Path, offset: int) -> None:
+def _link_labels(src: Path, dst: Path, offset: int) -> None:
+    """Hard-link (else copy) a chunk's PNGs under their frame numbers in the video: the chunk stays
+    whole until the stitched folder is committed, so a stitch that fails can be redone (--resume)."""
     dst.mkdir(exist_ok=True)
     for png in sorted(src.glob("*.png")):
         name = f"{int(png.stem) + offset:06d}.png" if png.stem.isdigit() else png.name
-        os.replace(png, dst / name)
+        try:
+            os.link(png, dst / name)
+        except OSError:
+            shutil.copy2(png, dst / name)
 
 
 def _label_folders(chunk: Path) -> list[str]:
@@ -102,7 +107,7 @@ def stitch(video: Task, results: list[Result], info: PipelineInfo, chunk_frames:
         for result in ordered:
             chunk = result.task.target()
             for labels in _label_folders(chunk):
-                _move_labels(chunk / labels, folder / labels, result.task.chunk * chunk_frames)
+                _link_labels(chunk / labels, folder / labels, result.task.chunk * chunk_frames)
             parts.append((result.task, json.loads((chunk / "report.json").read_text())))
         for sink in sorted({p.name for r in ordered for p in r.task.target().glob("*.mp4")}):
             concat_mp4([r.task.target() / sink for r in ordered], folder / sink)

@@ -98,7 +98,7 @@ def _done_chunk(task: Task) -> Result | None:
     row = layout.read_marker(task.target().parent, task.target().name)
     if row is None:
         return None
-    return Result(task, "ok", frames=row.get("frames", 0), keyframes=row.get("keyframes", 0))
+    return Result(task, "ok", row.get("frames", 0), row.get("keyframes", 0), row.get("wall_s", 0.0))
 
 
 def plan(opts: BatchOptions, videos: list[Video], info: graphrun.PipelineInfo) -> Plan:
