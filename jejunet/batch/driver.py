@@ -226,8 +226,8 @@ def run_batch(opts: BatchOptions, engine_factory: EngineFactory = make_engine) -
             engine.close()
             bar.finish()
     rows = [work.rows[v.name] for v in videos]
-    for video in videos:
-        _clean(opts.out, video.name, keep_chunks=False)
+    for video in videos:  # partial folders go; a failed chunked video keeps its complete chunks
+        _clean(opts.out, video.name, keep_chunks=True)
     meta = {
         "pipeline": str(opts.pipeline),
         "engine": opts.engine,
