@@ -142,6 +142,6 @@ def run_video(
     compiled = _compile_for(info, source, folder, start, max_frames)
     args = argparse.Namespace(file=info.file, executor="threaded", realtime=False, stall_timeout=30.0)
     hook = (lambda report: progress(report.frames)) if progress is not None else None
-    report = graph_cmd._execute(compiled, args, hook)
+    report = graph_cmd.execute(compiled, args, hook)
     report.write(folder / "report.json")
     return report.to_dict()

@@ -105,7 +105,7 @@ def _live_source(compiled: CompiledGraph) -> bool:
     return is_live(getattr(node.params, node.op.path_param or "", None))
 
 
-def _execute(
+def execute(
     compiled: CompiledGraph,
     args: argparse.Namespace,
     progress: Any = None,
@@ -212,7 +212,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar = ProgressBar(expected_frames(compiled)) if not args.quiet and sys.stderr.isatty() else None
     trace = _trace_recorder(compiled) if args.trace is not None else None
     try:
-        report = _execute(compiled, args, bar, trace)
+        report = execute(compiled, args, bar, trace)
     finally:
         if bar is not None:
             bar.finish()
@@ -264,7 +264,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     check_outputs([(args.report, False, "--report")])
     with tempfile.TemporaryDirectory(prefix="jejunet-bench-") as tmp:
         compiled = _redirect_outputs(compiled, args, Path(tmp))
-        report = _execute(compiled, args, warmup=args.warmup)
+        report = execute(compiled, args, warmup=args.warmup)
     if report.frames == 0:
         raise UserError(
             f"{args.file}: no frame left to measure after a warm-up of {args.warmup} "
