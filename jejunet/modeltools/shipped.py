@@ -26,6 +26,9 @@ from jejunet.models.registry import DEFAULT_FAMILY
 #: (height, width) of the shipped exports; the first is the family's default member
 SHIPPED_SIZES: tuple[tuple[int, int], ...] = ((288, 512), (384, 512), (512, 512), (224, 512))
 CALIBRATION_FRAMES = 64
+#: `--as-trained` (no ×2.5588 on the image-pooling branch): measured no better in int8 on the GT
+#: clips (docs/model-tooling.md), so the import reproduces what the seed computes
+AS_TRAINED = False
 DESCRIPTION = (
     "The JejuNet weights (DeepLabv3 + MobileNetV2, PASCAL VOC) re-exported int8 by "
     "`jejunet model export`, input following the frame's aspect, outputs argmax labels (XNNPACK)"
@@ -60,7 +63,8 @@ def _tool_versions() -> dict[str, str]:
 
 def commands(seed: Path, calibration: Path) -> list[str]:
     """The exact commands that produce the shipped files (what `model ship` runs in-process)."""
-    lines = [f"jejunet model import {seed} --out MODEL_FOLDER"]
+    trained = " --as-trained" if AS_TRAINED else ""
+    lines = [f"jejunet model import {seed} --out MODEL_FOLDER{trained}"]
     for f in shipped_files():
         lines.append(
             f"jejunet model export MODEL_FOLDER --size {f.width}x{f.height} --precision int8 "
@@ -110,7 +114,7 @@ def ship(seed: Path, calibration: Path, out_dir: Path, log: Any = sys.stdout) ->
     from jejunet.modeltools.frames import load_frames
     from jejunet.modeltools.importer import import_seed
 
-    folder = import_seed(seed)
+    folder = import_seed(seed, as_trained=AS_TRAINED)
     frames = load_frames(calibration, CALIBRATION_FRAMES)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jejunet-ship-") as tmp:
