@@ -83,7 +83,7 @@ def simulate(
     n = len(durations)
     realtime_delay = math.ceil(network_ms / period) if asynchronous else 0
     return Timeline(
-        shown_fps=n / total_s if total_s else 0.0,
+        shown_fps=min(n / total_s, camera_fps) if total_s else 0.0,
         frame_ms_p50=float(np.percentile(durations, 50)),
         frame_ms_p95=float(np.percentile(durations, 95)),
         network_ms=network_ms,
