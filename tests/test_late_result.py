@@ -108,3 +108,16 @@ class LabelTap:
                 self.labels[frame] = outputs["labels"]
             elif node == "late" and frame >= 4 and outputs["labels"] is not SKIPPED:
                 self.arrivals.append(frame)
+
+
+def test_a_scene_cut_clears_the_carried_result_until_its_own_arrives() -> None:
+    op = LateResult(LateResultParams(delay=2), "late")
+    op.open(RunContext())
+    flow = np.zeros((8, 8, 2), np.float32)
+    old = np.full((8, 8), 15, np.uint8)
+    frame = np.zeros((8, 8, 3), np.uint8)
+    assert op.process(FrameInfo(2, 0), flow, old)["labels"].max() == 15  # the old shot's result
+    assert op.process(FrameInfo(3, 0), flow, SKIPPED)["labels"] is SKIPPED
+    cut = op.process(FrameInfo(4, 0), flow, SKIPPED, cut=frame)["labels"]
+    assert cut.shape == (8, 8) and not cut.any()  # background from the cut on
+    assert op.process(FrameInfo(5, 0), flow, SKIPPED, cut=SKIPPED)["labels"] is SKIPPED

@@ -5,7 +5,8 @@ network's output of frame t − delay (SKIPPED where the network did not run). I
 of the last `delay` frames, composes them into one displacement from frame t back to frame
 t − delay, and outputs the result carried there: on the frames a result arrives, SKIPPED on the
 others (a `warp` downstream carries it on, as it does a fresh result). Before the first result
-arrives it outputs background labels. The executors never run the consumer ahead of the
+arrives, and on a scene cut (the gate's `cut` output, when connected), it outputs background
+labels: nothing carried from before is valid there. The executors never run the consumer ahead of the
 producer's value `delay` frames back, so offline runs are deterministic and identical between the
 sequential and the threaded executor, while the network runs concurrently with `delay` frames of
 the cheap path.
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from jejunet.kinds import FLOW, LABELS, PROBS, Probs
+from jejunet.kinds import FLOW, FRAME, LABELS, PROBS, Probs
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext
 from jejunet.ops.flow_compose import carry_labels, carry_probs, compose_flows
 from jejunet.ops.registry import register
@@ -52,6 +53,14 @@ class LateResult(Operator):
             "probs", PROBS, "probabilities of frame t − delay (a delayed edge)", optional=True, skippable=True
         ),
         Port("flow", FLOW, "this frame's flow back to the previous frame"),
+        Port(
+            "cut",
+            FRAME,
+            "the gate's cut output: from a scene cut until its own result arrives, background labels "
+            "(the carried result belongs to the shot before)",
+            optional=True,
+            skippable=True,
+        ),
     )
     outputs = (
         Port("labels", LABELS, "the late result carried to this frame; SKIPPED when none arrives"),
@@ -64,14 +73,14 @@ class LateResult(Operator):
         self.arrivals: list[int] = []
 
     def process(
-        self, info: FrameInfo, flow: np.ndarray, labels: Any = None, probs: Any = None
+        self, info: FrameInfo, flow: np.ndarray, labels: Any = None, probs: Any = None, cut: Any = None
     ) -> dict[str, Any]:
         self.flows.append(flow)
         result = probs if isinstance(probs, Probs) else labels if isinstance(labels, np.ndarray) else None
         if result is None:
-            if self.delivered:
+            if self.delivered and not isinstance(cut, np.ndarray):
                 return {"labels": SKIPPED, "probs": SKIPPED}
-            return {"labels": np.zeros(flow.shape[:2], np.uint8), "probs": SKIPPED}  # nothing known yet
+            return {"labels": np.zeros(flow.shape[:2], np.uint8), "probs": SKIPPED}  # nothing known (yet)
         self.delivered = True
         self.arrivals.append(info.index)
         if isinstance(result, Probs):

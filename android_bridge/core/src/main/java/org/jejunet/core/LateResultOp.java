@@ -10,7 +10,7 @@ import org.json.JSONException;
 /**
  * late_result, as on the host: the result of frame t - delay (a delayed edge), carried to frame t
  * by the flows of the frames in between composed into one displacement; SKIPPED on frames no
- * result arrives on; background labels before the first.
+ * result arrives on; background labels before the first and on a scene cut (the gate's cut output).
  */
 final class LateResultOp extends Operator {
     private final int delay;
@@ -24,7 +24,7 @@ final class LateResultOp extends Operator {
 
     @Override
     public boolean acceptsSkipped(String port) {
-        return "labels".equals(port) || "probs".equals(port);
+        return "labels".equals(port) || "probs".equals(port) || "cut".equals(port);
     }
 
     /** Displacement from the newest flow's frame back to the frame before the oldest (the host's compose_flows). */
@@ -63,7 +63,7 @@ final class LateResultOp extends Operator {
             LabelMap l = (LabelMap) labels;
             delivered = true;
             out.put("labels", Warp.labels(l, compose(new ArrayList<FlowField>(flows), l.width, l.height)));
-        } else if (delivered) {
+        } else if (delivered && !(inputs.get("cut") instanceof Image)) {
             out.put("labels", Skipped.SKIPPED);
         } else {
             out.put("labels", new LabelMap(flow.width, flow.height, new byte[flow.width * flow.height]));
