@@ -270,6 +270,8 @@ CASES: dict[str, Case] = {
     "long_comment_file_is_fine": Case(
         VALIDATE, 0, "", {"p.yaml": _mini() + "".join(f"# {'x' * 70}\n" for _ in range(60_000))}, limit_s=30
     ),
+    "crlf_and_bom_file_is_fine": Case(VALIDATE, 0, "", {"p.yaml": ("\ufeff" + MINI).replace("\n", "\r\n")}),
+    "norway_is_a_string": Case(VALIDATE, 0, "", {"p.yaml": _mini("name: mini", "name: no")}),
     # --- the pipeline's structure -------------------------------------------------------------------
     "empty_file": Case(VALIDATE, 2, r"^error: .*p\.yaml:1:1: a pipeline is a mapping", {"p.yaml": ""}),
     "root_is_list": Case(VALIDATE, 2, r"^error: .*p\.yaml:1:1: a pipeline is a mapping", {"p.yaml": "- a\n"}),
