@@ -288,7 +288,7 @@ def test_probs_writer_failed_run_leaves_nothing(
     for i, src in enumerate(sorted((voc_dir / "JPEGImages").glob("*.jpg"))):
         shutil.copy(src, images / f"{i}.jpg")
     (images / "9.jpg").write_bytes(b"not a jpeg")  # the last frame cannot be read
-    out = tmp_path / "probs"
+    out = tmp_path / "new" / "nested" / "probs"  # its parent folders too are gone after the failure
     pipeline = tmp_path / "p.yaml"
     text = PROBS_PIPELINE.format(source=images, model=selfie_model, dir=out, like="").replace(
         "max_frames: 3", "max_frames: 9"

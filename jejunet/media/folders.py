@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from jejunet.errors import MediaError
-from jejunet.media.atomic import prepare_output_dir
+from jejunet.media.atomic import make_dirs, prepare_output_dir, remove_empty
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -21,22 +21,20 @@ class AtomicDir:
 
     A folder already at the target is replaced on commit (a previous run's output), never merged;
     it may hold only files ending in one of `replaceable` (so a wrong path never wipes a folder).
+    Parent folders it had to create are removed again by `discard`.
     """
 
     def __init__(self, target: Path, replaceable: tuple[str, ...]) -> None:
         self.target = target
         parent = target.parent if str(target.parent) else Path(".")
-        prepare_output_dir(parent)
-        if target.exists() and not target.is_dir():
-            raise MediaError(f"{target}: is a file, expected a folder path")
-        if target.is_dir():
-            others = [p.name for p in target.iterdir() if not p.name.endswith(replaceable)]
-            if others:
-                raise MediaError(
-                    f"{target}: the folder holds other files ({', '.join(sorted(others)[:3])}); "
-                    "choose a new or empty folder (it is replaced whole)"
-                )
-        self.temp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".part"))
+        self.created = make_dirs(parent)
+        try:
+            prepare_output_dir(parent)
+            _check_replaceable(target, replaceable)
+            self.temp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".part"))
+        except BaseException:
+            remove_empty(self.created)
+            raise
         self.temp.chmod(DIR_MODE)
 
     def commit(self) -> None:
@@ -50,3 +48,17 @@ class AtomicDir:
 
     def discard(self) -> None:
         shutil.rmtree(self.temp, ignore_errors=True)
+        remove_empty(self.created)
+
+
+def _check_replaceable(target: Path, replaceable: tuple[str, ...]) -> None:
+    """Refuse a target that is a file, or a folder holding files a commit must not wipe."""
+    if target.exists() and not target.is_dir():
+        raise MediaError(f"{target}: is a file, expected a folder path")
+    if target.is_dir():
+        others = [p.name for p in target.iterdir() if not p.name.endswith(replaceable)]
+        if others:
+            raise MediaError(
+                f"{target}: the folder holds other files ({', '.join(sorted(others)[:3])}); "
+                "choose a new or empty folder (it is replaced whole)"
+            )

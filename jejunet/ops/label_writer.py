@@ -16,7 +16,7 @@ from pydantic import Field
 
 from jejunet.errors import MediaError
 from jejunet.kinds import FRAME, LABELS, Shape
-from jejunet.media.atomic import check_output, make_dirs, plain_reason, remove_empty
+from jejunet.media.atomic import check_output, plain_reason
 from jejunet.media.folders import AtomicDir
 from jejunet.media.palette import encode_label_png
 from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
@@ -56,12 +56,7 @@ class LabelWriter(Operator):
     def open(self, ctx: RunContext) -> None:
         target = Path(self.params.dir)
         check_output(target, folder=True)
-        self.created = make_dirs(target.parent if str(target.parent) else Path("."))
-        try:
-            self.folder = AtomicDir(target, replaceable=(".png",))
-        except BaseException:
-            remove_empty(self.created)
-            raise
+        self.folder = AtomicDir(target, replaceable=(".png",))
 
     def process(self, info: FrameInfo, labels: np.ndarray, like: Any = None) -> dict[str, Any]:
         if like is not None:
@@ -83,4 +78,3 @@ class LabelWriter(Operator):
     def abort(self) -> None:
         if hasattr(self, "folder"):
             self.folder.discard()
-        remove_empty(getattr(self, "created", []))

@@ -77,4 +77,5 @@ class ProbsWriter(Operator):
         self.folder.commit()
 
     def abort(self) -> None:
-        self.folder.discard()
+        if hasattr(self, "folder"):  # open() may have failed before it
+            self.folder.discard()
