@@ -154,3 +154,16 @@ def test_phone_plan_costs_the_export_the_bundle_ships(cli, tmp_path: Path, bikes
     assert 2.5 < ratio < 3.5
     got = plans["deeplab_per_frame"]["phone_ms"] / plans["deeplab_seed_per_frame"]["phone_ms"]
     assert got == pytest.approx(ratio, rel=0.02)
+
+
+def test_unknown_family_is_one_located_line(cli, tmp_path: Path) -> None:
+    text = (
+        (PIPELINES / "deeplab_per_frame.yaml")
+        .read_text()
+        .replace("snap_to: jejunet_mnv2_voc_int8", "snap_to: nosuch")
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    result = cli("graph", "validate", bad)
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert "snap_to" in result.err and "'nosuch' is not a model family" in result.err
