@@ -12,11 +12,18 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from jejunet.assets import SAMPLE_CLIP, Asset, cache_dir, copy_verified, local_candidates, resolve, sha256_of
+from jejunet.assets import SAMPLE_CLIP, cache_dir, copy_verified, local_candidates, resolve, sha256_of
 from jejunet.errors import AssetError, UserError
 from jejunet.media.atomic import write_bytes_atomic
 from jejunet.models.inspect import inspect_model
-from jejunet.models.registry import BUILTIN_MODELS, all_models
+from jejunet.models.registry import (
+    BUILTIN_MODELS,
+    PACKAGED_FAMILIES,
+    LocalFileSource,
+    ModelEntry,
+    PackagedFileSource,
+    all_models,
+)
 
 
 def register(commands: Any) -> None:
@@ -147,7 +154,14 @@ def _register_tools(sub: Any) -> None:
     p.set_defaults(handler=cmd_sweep)
 
 
-def _local(asset: Asset) -> str:
+def _local(entry: ModelEntry) -> str:
+    """Where the model's file is on this machine (packaged and exported files: checked in place)."""
+    asset = entry.asset
+    if isinstance(asset.source, LocalFileSource | PackagedFileSource):
+        try:
+            return str(entry.path())
+        except UserError as exc:
+            return exc.problems[0].message
     for path in local_candidates(asset):
         if path.is_file() and sha256_of(path) == asset.sha256:
             return str(path)
@@ -159,7 +173,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         {
             "name": m.name,
             "description": m.description,
-            "file": _local(m.asset),
+            "file": _local(m),
             "source": m.asset.source.describe(),
             "sha256": m.asset.sha256,
             "labels": len(m.labels),
@@ -171,6 +185,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         print(f"{row['name']}\n  {row['description']}\n  file: {row['file']}\n  source: {row['source']}")
+    for family in PACKAGED_FAMILIES:
+        members = ", ".join(m.name for m in family.members)
+        print(f"{family.name} (family: a pipeline names it, the frame's size picks the member): {members}")
     return 0
 
 
