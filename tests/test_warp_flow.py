@@ -126,7 +126,9 @@ def test_gate_marks_cut_keyframes(bikes: Path) -> None:
 def test_fuse_needs_probabilities(cli, tmp_path: Path, shared) -> None:
     bad = tmp_path / "f.yaml"
     text = (PIPELINES / "deeplab_keyframe.yaml").read_text()
-    fused = text.replace("      flow: flow.flow\n", "      flow: flow.flow\n    params: {fuse: 0.3}\n", 1)
+    warp = "    op: warp\n"
+    assert text.count(warp) == 1
+    fused = text.replace(warp, warp + "    params: {fuse: 0.3}\n")  # the warp node's own params
     bad.write_text(fused)
     result = cli("graph", "validate", bad)
     assert result.code == 2 and "field 'fuse': fuse blends probabilities" in result.err
