@@ -624,7 +624,6 @@ CASES: dict[str, Case] = {
         user=True,
         modes={"reg.json": 0o000},
         env={"JEJUNET_MODEL_REGISTRY": "{tmp}/reg.json"},
-        xfail="MODEL (models/registry.py _read_registry: an unreadable registry is a traceback)",
     ),
     "report_to_a_device": Case(
         (*RUN, "--report", "/dev/null"),
@@ -788,7 +787,6 @@ CASES: dict[str, Case] = {
         0,
         "",
         proc=True,
-        xfail="MODEL (models/inspect.py: wrap the XNNPACK allocate_tensors in runtime.quiet_native_info)",
     ),
     "ops_show_unknown": Case(
         ("ops", "show", "decod"), 2, r"^error: unknown op 'decod'; did you mean 'decode'"

@@ -10,7 +10,7 @@ import numpy as np
 from ai_edge_litert import interpreter as litert
 
 from jejunet.errors import ModelError
-from jejunet.models.runtime import _interpreter, _read_checked
+from jejunet.models.runtime import _interpreter, _read_checked, quiet_native_info
 
 
 def _tensor(detail: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +35,8 @@ def inspect_model(path: Path) -> dict[str, Any]:
     counts = Counter(op["op_name"] for op in ops)
     xnn = _interpreter(data, path, litert.OpResolverType.AUTO, 1)
     try:
-        xnn.allocate_tensors()
+        with quiet_native_info():  # XNNPACK's INFO line on stderr
+            xnn.allocate_tensors()
         xnnpack = {"accepted": True}
     except RuntimeError as exc:
         xnnpack = {"accepted": False, "reason": " ".join(str(exc).split())}

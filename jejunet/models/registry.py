@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from jejunet.assets import Asset, UrlSource, WheelMemberSource, cache_dir, resolve, sha256_of, write_atomic
 from jejunet.errors import ModelError
+from jejunet.media.atomic import plain_reason
 
 VOC_LABELS = (
     "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
@@ -235,8 +236,10 @@ def _read_registry(path: Path) -> dict[str, dict[str, Any]]:
         return {}
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: unreadable model registry ({exc}); fix or delete it") from None
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read the model registry ({plain_reason(exc)})") from None
+    except ValueError:
+        raise ModelError(f"{path}: the model registry is not valid JSON; fix or delete it") from None
     if not isinstance(data, dict) or not isinstance(data.get("models", {}), dict):
         raise ModelError(f"{path}: not a JejuNet model registry; fix or delete it")
     return data.get("models", {})
