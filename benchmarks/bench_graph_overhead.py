@@ -16,10 +16,10 @@ from pathlib import Path
 
 from jejunet.graph.compiler import Overrides, compile_file
 from jejunet.graph.scheduler import run_graph
+from jejunet.media.video import video_frames
 from jejunet.models.registry import resolve_model
 from jejunet.models.runtime import decode_output, invoke, load_model, preprocess
 from jejunet.ops.base import RunContext
-from jejunet.ops.decode import video_frames
 from jejunet.ops.encode import VideoWriter
 from jejunet.ops.overlay import draw_legend, overlay_labels
 from jejunet.ops.resize import resize_image

@@ -13,8 +13,8 @@ import av
 import numpy as np
 import pytest
 
+from jejunet.media.video import video_frames
 from jejunet.ops.base import FrameInfo, Operator, RunContext
-from jejunet.ops.decode import video_frames
 from jejunet.ops.registry import get_operator
 from jejunet.ops.resize import resize_image
 

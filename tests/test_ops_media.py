@@ -59,7 +59,7 @@ def bt601(frame: av.VideoFrame) -> np.ndarray:
 
 
 def test_decode_converts_bt601_exactly(bikes: Path) -> None:
-    from jejunet.ops.decode import to_bgr
+    from jejunet.media.video import to_bgr
 
     with av.open(str(bikes)) as container:
         for i, frame in enumerate(container.decode(video=0)):
@@ -71,7 +71,7 @@ def test_decode_converts_bt601_exactly(bikes: Path) -> None:
 
 
 def test_decode_falls_back_to_swscale_for_other_formats() -> None:
-    from jejunet.ops.decode import to_bgr
+    from jejunet.media.video import to_bgr
 
     rgb = np.random.default_rng(0).integers(0, 256, (33, 47, 3), dtype=np.uint8)  # odd sizes
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv444p")

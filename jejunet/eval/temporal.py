@@ -12,7 +12,7 @@ import numpy as np
 from jejunet.errors import UserError
 from jejunet.eval.groundtruth import check_size
 from jejunet.eval.miou import NUM_CLASSES, Scores, confusion, finite, pair_files, read_labels
-from jejunet.ops.decode import video_frames
+from jejunet.media.video import video_frames
 from jejunet.ops.optical_flow import PRESETS
 from jejunet.ops.warp import warp_labels
 

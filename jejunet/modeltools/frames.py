@@ -9,7 +9,7 @@ import numpy as np
 
 from jejunet.assets import SAMPLE_CLIP, resolve
 from jejunet.errors import MediaError, UserError
-from jejunet.ops.decode import image_files, read_image, video_frames
+from jejunet.media.video import image_files, read_image, video_frames
 from jejunet.ops.resize import resize_image
 
 
