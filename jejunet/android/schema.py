@@ -138,18 +138,9 @@ def _type_ok(value: Any, name: str) -> bool:
     return isinstance(value, _TYPES[name])
 
 
-def validate(value: Any, schema: dict[str, Any] | None = None, path: str = "$") -> list[str]:
-    """Problems of `value` against the schema subset used above (empty when it conforms)."""
-    root = SCHEMA
-    schema = SCHEMA if schema is None else schema
-    if "$ref" in schema:
-        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+def _scalar_problems(value: Any, schema: dict[str, Any], path: str) -> list[str]:
+    """const, enum, pattern, minimum and maximum."""
     problems: list[str] = []
-    types = schema.get("type")
-    if types is not None:
-        names = types if isinstance(types, list) else [types]
-        if not any(_type_ok(value, n) for n in names):
-            return [f"{path}: expected {' or '.join(names)}, got {type(value).__name__}"]
     if "const" in schema and value != schema["const"]:
         problems.append(f"{path}: expected {schema['const']!r}, got {value!r}")
     if "enum" in schema and value not in schema["enum"]:
@@ -160,25 +151,48 @@ def validate(value: Any, schema: dict[str, Any] | None = None, path: str = "$") 
         problems.append(f"{path}: {value} < {schema['minimum']}")
     if _type_ok(value, "number") and "maximum" in schema and value > schema["maximum"]:
         problems.append(f"{path}: {value} > {schema['maximum']}")
+    return problems
+
+
+def _list_problems(value: list[Any], schema: dict[str, Any], path: str) -> list[str]:
+    problems: list[str] = []
+    if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
+        problems.append(f"{path}: {len(value)} items")
+    if "items" in schema:
+        for i, item in enumerate(value):
+            problems += validate(item, schema["items"], f"{path}[{i}]")
+    return problems
+
+
+def _object_problems(value: dict[str, Any], schema: dict[str, Any], path: str) -> list[str]:
+    problems = [f"{path}: missing '{key}'" for key in schema.get("required", []) if key not in value]
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    for key, item in value.items():
+        if key in props:
+            problems += validate(item, props[key], f"{path}.{key}")
+        elif extra is False:
+            problems.append(f"{path}: unexpected '{key}'")
+        elif isinstance(extra, dict):
+            problems += validate(item, extra, f"{path}.{key}")
+    return problems
+
+
+def validate(value: Any, schema: dict[str, Any] | None = None, path: str = "$") -> list[str]:
+    """Problems of `value` against the schema subset used above (empty when it conforms)."""
+    schema = SCHEMA if schema is None else schema
+    if "$ref" in schema:
+        schema = SCHEMA["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+    types = schema.get("type")
+    if types is not None:
+        names = types if isinstance(types, list) else [types]
+        if not any(_type_ok(value, n) for n in names):
+            return [f"{path}: expected {' or '.join(names)}, got {type(value).__name__}"]
+    problems = _scalar_problems(value, schema, path)
     if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
-            problems.append(f"{path}: {len(value)} items")
-        if "items" in schema:
-            for i, item in enumerate(value):
-                problems += validate(item, schema["items"], f"{path}[{i}]")
+        problems += _list_problems(value, schema, path)
     if isinstance(value, dict):
-        for key in schema.get("required", []):
-            if key not in value:
-                problems.append(f"{path}: missing '{key}'")
-        props = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        for key, item in value.items():
-            if key in props:
-                problems += validate(item, props[key], f"{path}.{key}")
-            elif extra is False:
-                problems.append(f"{path}: unexpected '{key}'")
-            elif isinstance(extra, dict):
-                problems += validate(item, extra, f"{path}.{key}")
+        problems += _object_problems(value, schema, path)
     return problems
 
 
