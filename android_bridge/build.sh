@@ -45,9 +45,26 @@ PIPELINES="${PIPELINES:-deeplab_per_frame selfie_per_frame deeplab_keyframe self
 for p in $PIPELINES; do
   "${JEJUNET[@]}" graph compile "$ROOT/pipelines/$p.yaml" --target android --out "$BUILD/host/bundles/$p" >/dev/null
 done
+# A `resize` in mode aspect runs on the phone as a stretch to the size its rule gives for the
+# camera's frames (bundle.phone_params): record the fixtures with that stretch, so that the host's
+# tensors are the ones the bundle's graph computes from the same frames.
+phone_sets() {
+  "$JEJUNET_PYTHON" - "$1" <<'PY'
+import sys
+from pathlib import Path
+from jejunet.android.bundle import phone_params
+from jejunet.graph.compiler import compile_file
+compiled = compile_file(Path(sys.argv[1]))
+for nid, node in compiled.nodes.items():
+    if node.op.name == "resize" and node.params.mode == "aspect":
+        size = phone_params(compiled, nid)
+        print(f"--set {nid}.mode=stretch --set {nid}.width={size['width']} --set {nid}.height={size['height']}")
+PY
+}
 for p in $PIPELINES; do
+  # shellcheck disable=SC2046
   "${JEJUNET[@]}" graph record "$ROOT/pipelines/$p.yaml" --input "$MEDIA/bikes.mp4" --frames "${FIXTURE_FRAMES:-60}" \
-    --out "$BUILD/host/fixtures/$p"
+    --out "$BUILD/host/fixtures/$p" $(phone_sets "$ROOT/pipelines/$p.yaml")
 done
 
 step "core: javac (Java 7, against android-23.jar)"

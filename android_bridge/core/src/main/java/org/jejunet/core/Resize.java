@@ -98,6 +98,20 @@ public final class Resize {
         }
     }
 
+    /**
+     * Vertical taps of OpenCV's 8-bit bilinear resize: unlike the horizontal ones, not clamped at
+     * the borders (the first and last rows blend a clamped row with itself, with both weights).
+     */
+    static void rowTaps(int srcSize, int dstSize, int[] index, float[] weight) {
+        double scale = (double) srcSize / dstSize;
+        for (int d = 0; d < dstSize; d++) {
+            float f = (float) ((d + 0.5) * scale - 0.5);
+            int s = (int) Math.floor(f);
+            index[d] = s;
+            weight[d] = f - s;
+        }
+    }
+
     private static final int COEF_BITS = 11;
     private static final int COEF_SCALE = 1 << COEF_BITS;
 
@@ -107,12 +121,13 @@ public final class Resize {
         int[] yi = new int[height];
         float[] yf = new float[height];
         linearTaps(src.width, width, xi, xf);
-        linearTaps(src.height, height, yi, yf);
+        rowTaps(src.height, height, yi, yf);
         int[] out = new int[width * height];
         int[][] rows = new int[2][width * 3];
         for (int y = 0; y < height; y++) {
-            int y1 = Math.min(yi[y] + 1, src.height - 1);
-            horizontal(src, yi[y], xi, xf, rows[0]);
+            int y0 = Math.max(0, Math.min(yi[y], src.height - 1));
+            int y1 = Math.max(0, Math.min(yi[y] + 1, src.height - 1));
+            horizontal(src, y0, xi, xf, rows[0]);
             horizontal(src, y1, xi, xf, rows[1]);
             int b1 = (short) Math.rint(yf[y] * COEF_SCALE);
             int b0 = (short) Math.rint((1.f - yf[y]) * COEF_SCALE);
