@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from jejunet.errors import MediaError
-from jejunet.media.atomic import make_dirs, prepare_output_dir, remove_empty
+from jejunet.media.atomic import check_output, make_dirs, plain_reason, prepare_output_dir, remove_empty
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -21,11 +21,14 @@ class AtomicDir:
 
     A folder already at the target is replaced on commit (a previous run's output), never merged;
     it may hold only files ending in one of `replaceable` (so a wrong path never wipes a folder).
-    Parent folders it had to create are removed again by `discard`.
+    Parent folders it had to create are removed again by `discard`. A path that cannot be a
+    folder, and a file that cannot be written or committed, are a MediaError naming `target` and
+    `what` the folder holds.
     """
 
-    def __init__(self, target: Path, replaceable: tuple[str, ...]) -> None:
-        self.target = target
+    def __init__(self, target: Path, replaceable: tuple[str, ...], what: str = "the files") -> None:
+        self.target, self.what = target, what
+        check_output(target, folder=True)
         parent = target.parent if str(target.parent) else Path(".")
         self.created = make_dirs(parent)
         try:
@@ -37,12 +40,29 @@ class AtomicDir:
             raise
         self.temp.chmod(DIR_MODE)
 
+    def _failed(self, exc: OSError) -> MediaError:
+        return MediaError(f"{self.target}: cannot write {self.what} ({plain_reason(exc)})")
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write the file `name` of the folder (into the temporary folder until `commit`)."""
+        try:
+            (self.temp / name).write_bytes(data)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
     def commit(self) -> None:
+        """Put the folder in the target's place; on failure it is discarded."""
         old = None
-        if self.target.exists():
-            old = Path(tempfile.mkdtemp(dir=self.temp.parent, prefix=f".{self.target.name}.", suffix=".old"))
-            self.target.rename(old / "previous")
-        self.temp.rename(self.target)
+        try:
+            if self.target.exists():
+                old = Path(
+                    tempfile.mkdtemp(dir=self.temp.parent, prefix=f".{self.target.name}.", suffix=".old")
+                )
+                self.target.rename(old / "previous")
+            self.temp.rename(self.target)
+        except OSError as exc:
+            self.discard()
+            raise self._failed(exc) from None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 

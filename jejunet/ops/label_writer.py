@@ -14,9 +14,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from jejunet.errors import MediaError
 from jejunet.kinds import FRAME, LABELS, Shape
-from jejunet.media.atomic import check_output, plain_reason
 from jejunet.media.folders import AtomicDir
 from jejunet.media.palette import encode_label_png
 from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
@@ -31,10 +29,11 @@ class LabelWriterParams(Params):
     )
 
 
-def label_filename(info: FrameInfo, naming: str) -> str:
+def label_filename(info: FrameInfo, naming: str, suffix: str = ".png") -> str:
+    """The frame's file name: its index (%06d) or, with naming `source`, the source image's name."""
     if naming == "source" and info.name:
-        return f"{info.name}.png"
-    return f"{info.index:06d}.png"
+        return f"{info.name}{suffix}"
+    return f"{info.index:06d}{suffix}"
 
 
 @register
@@ -54,26 +53,16 @@ class LabelWriter(Operator):
         return ShapeCheck()
 
     def open(self, ctx: RunContext) -> None:
-        target = Path(self.params.dir)
-        check_output(target, folder=True)
-        self.folder = AtomicDir(target, replaceable=(".png",))
+        self.folder = AtomicDir(Path(self.params.dir), replaceable=(".png",), what="the labels")
 
     def process(self, info: FrameInfo, labels: np.ndarray, like: Any = None) -> dict[str, Any]:
         if like is not None:
             labels = upsample_labels(labels, *like.shape[:2])
-        path = self.folder.temp / label_filename(info, self.params.naming)
-        try:
-            path.write_bytes(encode_label_png(labels))
-        except OSError as exc:
-            raise MediaError(f"{self.folder.target}: cannot write the labels ({plain_reason(exc)})") from None
+        self.folder.write(label_filename(info, self.params.naming), encode_label_png(labels))
         return {}
 
     def close(self) -> None:
-        try:
-            self.folder.commit()
-        except OSError as exc:
-            self.abort()
-            raise MediaError(f"{self.folder.target}: cannot write the labels ({plain_reason(exc)})") from None
+        self.folder.commit()
 
     def abort(self) -> None:
         if hasattr(self, "folder"):

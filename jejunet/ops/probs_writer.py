@@ -61,16 +61,17 @@ class ProbsWriter(Operator):
         return ShapeCheck()
 
     def open(self, ctx: RunContext) -> None:
-        self.folder = AtomicDir(Path(self.params.dir), replaceable=(".npy",))
+        self.folder = AtomicDir(Path(self.params.dir), replaceable=(".npy",), what="the probabilities")
         self._class_ids: np.ndarray | None = None
 
     def process(self, info: FrameInfo, probs: Probs, like: Any = None) -> dict[str, Any]:
         size = like.shape[:2] if like is not None else None
-        name = label_filename(info, self.params.naming).removesuffix(".png") + ".npy"
-        (self.folder.temp / name).write_bytes(npy_bytes(probs_array(probs, size)))
+        self.folder.write(
+            label_filename(info, self.params.naming, ".npy"), npy_bytes(probs_array(probs, size))
+        )
         if self._class_ids is None:
             self._class_ids = np.asarray(probs.class_ids)
-            (self.folder.temp / "class_ids.npy").write_bytes(npy_bytes(self._class_ids))
+            self.folder.write("class_ids.npy", npy_bytes(self._class_ids))
         return {}
 
     def close(self) -> None:
