@@ -36,17 +36,17 @@ import numpy as np
 
 from jejunet.errors import PipelineError, UserError
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_data, final_labels
+from jejunet.graph.execution import EXECUTORS, execute_graph
 from jejunet.graph.loader import Positions, load_yaml, parse_yaml
 from jejunet.graph.report import RunReport
 from jejunet.kinds import PROBS
-from jejunet.media.sources import attach, check_frame, detach, is_live
+from jejunet.media.sources import attach, check_frame, detach
 from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
 from jejunet.ops.decode import STOP
 from jejunet.ops.upsample import upsample_labels
 
 #: what `Pipeline.run` takes: a path, URL, camera index, or Python frames (see `jejunet ops show decode`)
 SourceLike = str | int | Path | Iterable[np.ndarray] | Callable[[], np.ndarray | None]
-EXECUTORS = ("threaded", "sequential")
 #: pull mode: how far (in frames) the source may run ahead of the result the caller took last;
 #: enough for the frames in flight in the graph, bounded so a slow caller holds back the source
 AHEAD = 32
@@ -176,11 +176,8 @@ class _PullRun:
     ahead of the caller), never where the executor holds its lock (`frame_done`).
     """
 
-    def __init__(
-        self, compiled: CompiledGraph, ctx: RunContext, executor: str, realtime: bool, pace: bool
-    ) -> None:
-        self.compiled, self.ctx, self.executor = compiled, ctx, executor
-        self.realtime, self.pace = realtime, pace
+    def __init__(self, compiled: CompiledGraph, ctx: RunContext, executor: str, realtime: bool) -> None:
+        self.compiled, self.ctx, self.executor, self.realtime = compiled, ctx, executor, realtime
         self.stop = ctx.extras[STOP] = threading.Event()
         self.queue: queue.Queue[Result | BaseException | None] = queue.Queue()
         self.report: RunReport | None = None
@@ -199,13 +196,11 @@ class _PullRun:
             self._cond.notify_all()
 
     def _body(self) -> None:
-        from jejunet.graph.scheduler import run_graph
-        from jejunet.graph.threaded import run_threaded
-
-        run = run_threaded if self.executor == "threaded" else run_graph
         hooks = [self, _Collector(self.compiled, self.queue.put)]
         try:
-            self.report = run(self.compiled, self.ctx, realtime=self.realtime, pace=self.pace, hooks=hooks)
+            self.report = execute_graph(
+                self.compiled, self.ctx, executor=self.executor, realtime=self.realtime, hooks=hooks
+            )
             self.queue.put(None)
         except BaseException as exc:  # noqa: BLE001 - raised on the caller's thread
             self.queue.put(exc)
@@ -295,11 +290,7 @@ class Pipeline:
     def _pull(
         self, compiled: CompiledGraph, realtime: bool | None, executor: str, token: str | None
     ) -> Iterator[Result]:
-        node = compiled.source
-        live = is_live(getattr(node.params, node.op.path_param or "", None))
-        asked = bool(realtime)  # as `graph run`: --realtime paces a file; a live source paces itself
-        mode = asked or live or compiled.spec.mode == "realtime"
-        run = _PullRun(compiled, self._context(), executor, mode, pace=asked and not live)
+        run = _PullRun(compiled, self._context(), executor, bool(realtime))  # as `graph run --realtime`
         try:
             yield from run.results()
         finally:

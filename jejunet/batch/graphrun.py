@@ -8,15 +8,15 @@ the same overrides, the same label writer, the same default (threaded) executor.
 
 from __future__ import annotations
 
-import argparse
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jejunet.cli import graph_cmd
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
+from jejunet.graph.execution import execute_graph
+from jejunet.ops.base import RunContext
 
 #: called with the number of frames done so far in the running video
 FrameProgress = Callable[[int], None]
@@ -140,8 +140,7 @@ def run_video(
     `folder/report.json`. Raises UserError (e.g. MediaError for a corrupt video) on failure.
     """
     compiled = _compile_for(info, source, folder, start, max_frames)
-    args = argparse.Namespace(file=info.file, executor="threaded", realtime=False, stall_timeout=30.0)
     hook = (lambda report: progress(report.frames)) if progress is not None else None
-    report = graph_cmd.execute(compiled, args, hook)
+    report = execute_graph(compiled, RunContext(pipeline_file=info.file), hook)
     report.write(folder / "report.json")
     return report.to_dict()

@@ -12,15 +12,12 @@ from typing import Any, TextIO
 from jejunet.cli import android_cmd
 from jejunet.errors import UserError
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
+from jejunet.graph.execution import EXECUTORS, execute_graph, source_is_live
 from jejunet.graph.report import RunReport, percentiles_ms
-from jejunet.graph.scheduler import run_graph
-from jejunet.graph.threaded import run_threaded
 from jejunet.graph.trace import TraceRecorder
 from jejunet.media.atomic import check_outputs
-from jejunet.media.sources import emitted_count, is_live, locate
+from jejunet.media.sources import emitted_count, locate
 from jejunet.ops.base import RunContext
-
-EXECUTORS = ("threaded", "sequential")
 
 
 def register(commands: Any) -> None:
@@ -99,12 +96,6 @@ def _add_execution(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _live_source(compiled: CompiledGraph) -> bool:
-    """The source is a camera index or a stream URL (it paces itself)."""
-    node = compiled.source
-    return is_live(getattr(node.params, node.op.path_param or "", None))
-
-
 def execute(
     compiled: CompiledGraph,
     args: argparse.Namespace,
@@ -115,19 +106,22 @@ def execute(
     """Run with the executor, mode and pacing the command line asks for."""
     if args.stall_timeout <= 0:
         raise UserError(f"--stall-timeout: expected a positive number of seconds, got {args.stall_timeout}")
-    live = _live_source(compiled)
-    # a live source is realtime whatever the file says; the session adds the file's own mode
-    options = {"realtime": args.realtime or live, "pace": args.realtime and not live, "warmup": warmup}
-    ctx = RunContext(pipeline_file=args.file)
-    if args.executor == "sequential":
-        return run_graph(compiled, ctx, progress, trace=trace, **options)
-    return run_threaded(compiled, ctx, progress, trace=trace, stall_timeout=args.stall_timeout, **options)
+    return execute_graph(
+        compiled,
+        RunContext(pipeline_file=args.file),
+        progress,
+        executor=args.executor,
+        realtime=args.realtime,
+        stall_timeout=args.stall_timeout,
+        trace=trace,
+        warmup=warmup,
+    )
 
 
 def expected_frames(compiled: CompiledGraph) -> int | None:
     """How many frames a file source will give (for the progress bar), when it is known beforehand."""
     node = compiled.source
-    if node.op.name != "decode" or _live_source(compiled):
+    if node.op.name != "decode" or source_is_live(compiled):
         return None
     p = node.params
     base = compiled.file.parent if compiled.file else None
