@@ -67,11 +67,12 @@ class LocalFileSource:
 
     def verified(self, sha256: str | None, name: str) -> Path:
         path = Path(self.file)
-        if not path.is_file():
-            raise ModelError(f"model '{name}': its file {path} is gone; run `jejunet model export` again")
-        if sha256 is not None and sha256_of(path) != sha256:
-            raise ModelError(f"model '{name}': {path} changed since it was registered; export it again")
-        return path
+        return _checked_file(
+            path,
+            sha256,
+            missing=f"model '{name}': its file {path} is gone; run `jejunet model export` again",
+            changed=f"model '{name}': {path} changed since it was registered; export it again",
+        )
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,21 @@ class PackagedFileSource:
 
     def verified(self, sha256: str | None, name: str) -> Path:
         path = DATA_DIR / self.file
-        if not path.is_file():
-            raise ModelError(f"model '{name}': {path} is missing from the package; reinstall jejunet")
-        if sha256 is not None and sha256_of(path) != sha256:
-            raise ModelError(f"model '{name}': {path} does not match its sha256; reinstall jejunet")
-        return path
+        return _checked_file(
+            path,
+            sha256,
+            missing=f"model '{name}': {path} is missing from the package; reinstall jejunet",
+            changed=f"model '{name}': {path} does not match its sha256; reinstall jejunet",
+        )
+
+
+def _checked_file(path: Path, sha256: str | None, missing: str, changed: str) -> Path:
+    """`path` when it is a file matching `sha256` (if given); else a ModelError: `missing` or `changed`."""
+    if not path.is_file():
+        raise ModelError(missing)
+    if sha256 is not None and sha256_of(path) != sha256:
+        raise ModelError(changed)
+    return path
 
 
 @dataclass(frozen=True)
