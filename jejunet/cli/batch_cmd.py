@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jejunet.batch.driver import ENGINES, BatchOptions, run_batch
+from jejunet.cli.graph_cmd import add_set_option
 
 
 def register(commands: Any) -> None:
@@ -32,13 +33,7 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--workers", type=int, metavar="N", help="Ray actors (default: one per CPU of the cluster)"
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NODE.PARAM=VALUE",
-        help="override an operator parameter (repeatable)",
-    )
+    add_set_option(p)
     p.add_argument(
         "--resume", action="store_true", help="skip videos already complete in DIR, redo partial ones"
     )

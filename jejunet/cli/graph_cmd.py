@@ -66,6 +66,11 @@ def register(commands: Any) -> None:
 def _add_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", help="replace the source of the decode node")
     p.add_argument("--output", help="replace the path of the video sink")
+    add_set_option(p)
+
+
+def add_set_option(p: argparse.ArgumentParser) -> None:
+    """`--set NODE.PARAM=VALUE` (repeatable), as every command that runs a pipeline takes it."""
     p.add_argument(
         "--set",
         action="append",
