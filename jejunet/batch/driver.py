@@ -12,12 +12,13 @@ from typing import Any
 from jejunet.batch import chunks, graphrun, layout
 from jejunet.batch.engine import Engine, LocalEngine
 from jejunet.batch.inputs import Video, expand_inputs
-from jejunet.batch.probe import count_frames, emitted_frames
+from jejunet.batch.probe import count_frames
 from jejunet.batch.progress import BatchProgress
 from jejunet.batch.summary import totals, write_summary
 from jejunet.batch.task import Result, Task
 from jejunet.errors import UserError
 from jejunet.media.atomic import prepare_output_dir
+from jejunet.media.sources import emitted_count
 
 ENGINES = ("local", "ray")
 
@@ -111,7 +112,7 @@ def plan(opts: BatchOptions, videos: list[Video], info: graphrun.PipelineInfo) -
         _clean(opts.out, video.name, keep_chunks=opts.resume)
         task = Task(video.name, video.source, str(opts.out))
         total = count_frames(video.source)
-        emitted = emitted_frames(total, info.start, info.stride, info.max_frames) if total else 0
+        emitted = emitted_count(total, info.start, info.stride, info.max_frames) or 0
         result.frames += emitted
         parts = _chunk_tasks(task, emitted, opts, info)
         if not parts:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import av
 
-from jejunet.media.sources import emitted_count
 from jejunet.media.video import video_frame_count
 
 
@@ -21,8 +20,3 @@ def count_frames(source: str) -> int | None:
             return sum(1 for packet in container.demux(stream) if packet.size) or None
     except (av.FFmpegError, OSError):
         return None
-
-
-def emitted_frames(total: int, start: int, stride: int, max_frames: int | None) -> int:
-    """Frames the decode node emits from a video of `total` frames with these settings."""
-    return emitted_count(total, start, stride, max_frames) or 0
