@@ -14,11 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from jejunet.media.atomic import write_bytes_atomic
+from jejunet.media.atomic import DIR_MODE, write_bytes_atomic
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-DIR_MODE = 0o777 & ~_UMASK
 MARKER = ".complete"
 CHUNKS = ".chunks"
 

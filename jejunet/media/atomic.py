@@ -17,6 +17,7 @@ from jejunet.errors import MediaError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK  # what a plain open() would give; mkstemp alone gives 0600
+DIR_MODE = 0o777 & ~_UMASK  # what a plain mkdir would give; mkdtemp alone gives 0700
 
 
 def plain_reason(exc: BaseException) -> str:

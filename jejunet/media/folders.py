@@ -3,17 +3,19 @@ which is renamed onto the target on success and removed on failure."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from jejunet.errors import MediaError
-from jejunet.media.atomic import check_output, make_dirs, plain_reason, prepare_output_dir, remove_empty
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-DIR_MODE = 0o777 & ~_UMASK  # what a plain mkdir would give; mkdtemp alone gives 0700
+from jejunet.media.atomic import (
+    DIR_MODE,
+    check_output,
+    make_dirs,
+    plain_reason,
+    prepare_output_dir,
+    remove_empty,
+)
 
 
 class AtomicDir:
