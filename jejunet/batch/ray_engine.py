@@ -82,21 +82,27 @@ class RayEngine:
                     else ("--engine ray: cannot start a local Ray instance")
                 )
                 raise UserError(f"{where} ({' '.join(str(exc).split())[:300]})") from None
-        cpus = max(1.0, float(ray.cluster_resources().get("CPU", 1)))
-        self.workers = workers or int(cpus)
-        # one CPU an actor; more workers than CPUs share them (else the extra ones would never start)
-        self.actor_class = ray.remote(
-            num_cpus=min(1.0, cpus / self.workers), max_restarts=-1, max_task_retries=0, max_concurrency=2
-        )(RayWorker)
-        self.info = info
-        self.actors = [self.actor_class.remote(info) for _ in range(self.workers)]
+        self.info, self.retries, self.on_dispatch = info, retries, on_dispatch
+        self.actors: list[Any] = []
         try:
-            self.pids = ray.get([a.pid.remote() for a in self.actors], timeout=START_TIMEOUT_S)
+            self._start_actors(workers)
         except ray.exceptions.RayError as exc:
             self.close()
             reason = " ".join(str(exc).split())[:300]
             raise UserError(f"--engine ray: the workers could not start ({reason})") from None
-        self.retries, self.on_dispatch = retries, on_dispatch
+        except BaseException:  # interrupted while they start: the actors and the instance go too
+            self.close()
+            raise
+
+    def _start_actors(self, workers: int | None) -> None:
+        cpus = max(1.0, float(self.ray.cluster_resources().get("CPU", 1)))
+        self.workers = workers or int(cpus)
+        # one CPU an actor; more workers than CPUs share them (else the extra ones would never start)
+        self.actor_class = self.ray.remote(
+            num_cpus=min(1.0, cpus / self.workers), max_restarts=-1, max_task_retries=0, max_concurrency=2
+        )(RayWorker)
+        self.actors = [self.actor_class.remote(self.info) for _ in range(self.workers)]
+        self.pids = self.ray.get([a.pid.remote() for a in self.actors], timeout=START_TIMEOUT_S)
 
     def _submit(self, index: int, task: Task) -> Any:
         ref = self.actors[index].run.remote(task)
