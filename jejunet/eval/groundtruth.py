@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,10 @@ class Resized:
     size: tuple[int, int]
     gt_size: tuple[int, int]
     count: int = 1
+
+    def counted(self) -> Resized:
+        """The same first prediction, one more resized."""
+        return replace(self, count=self.count + 1)
 
     def to_dict(self) -> dict[str, Any]:
         return {"images": self.count, "first": self.file, "from": list(self.size), "to": list(self.gt_size)}
@@ -131,9 +135,7 @@ def evaluate_gt(
         if gt_map is not None:
             truth = gt_map[truth]
         if check_size(pred, labels, gt, truth):
-            n = resized.count + 1 if resized else 1
-            first = resized or Resized(pred.name, size_of(labels), size_of(truth))
-            resized = Resized(first.file, first.size, first.gt_size, n)
+            resized = resized.counted() if resized else Resized(pred.name, size_of(labels), size_of(truth))
         m = confusion(truth, labels)
         total += m
         if shots:
