@@ -161,11 +161,15 @@ class RunSession:
         self._last_frame_done = time.perf_counter()
 
     @contextlib.contextmanager
-    def guard(self, where: tuple[str, int | None] | None = None) -> Iterator[None]:
-        """On a failure inside: abort every instance, raise it located (`fail`)."""
+    def guard(
+        self, where: tuple[str, int | None] | None = None, stop: Callable[[], None] | None = None
+    ) -> Iterator[None]:
+        """On a failure inside: `stop` (the scheduler's threads), abort every instance, raise it located."""
         try:
             yield
         except BaseException as exc:
+            if stop is not None:
+                stop()
             error = self.fail(exc, where)
             if error is exc:
                 raise
@@ -173,17 +177,10 @@ class RunSession:
 
     @contextlib.contextmanager
     def running(self, stop: Callable[[], None] | None = None) -> Iterator[RunSession]:
-        """Open; run the body; close. On a failure: `stop` (the scheduler's threads), abort, locate."""
+        """Open; run the body; close. On a failure: `stop`, abort, locate (`guard`)."""
         self.open()
-        try:
+        with self.guard(stop=stop):
             yield self
-        except BaseException as exc:
-            if stop is not None:
-                stop()
-            error = self.fail(exc)
-            if error is exc:
-                raise
-            raise error from exc
         self.close()
 
     def fail(self, exc: BaseException, where: tuple[str, int | None] | None = None) -> BaseException:
