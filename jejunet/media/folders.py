@@ -22,13 +22,14 @@ class AtomicDir:
     """A temporary folder beside `target`; `commit` puts it in the target's place, `discard` removes it.
 
     A folder already at the target is replaced on commit (a previous run's output), never merged;
-    it may hold only files ending in one of `replaceable` (so a wrong path never wipes a folder).
+    it may hold only files ending in one of `replaceable` (so a wrong path never wipes a folder;
+    None: the caller has checked what the folder holds, e.g. `jejunet synth` its own meta.json).
     Parent folders it had to create are removed again by `discard`. A path that cannot be a
     folder, and a file that cannot be written or committed, are a MediaError naming `target` and
     `what` the folder holds.
     """
 
-    def __init__(self, target: Path, replaceable: tuple[str, ...], what: str = "the files") -> None:
+    def __init__(self, target: Path, replaceable: tuple[str, ...] | None, what: str = "the files") -> None:
         self.target, self.what = target, what
         check_output(target, folder=True)
         parent = target.parent if str(target.parent) else Path(".")
@@ -73,11 +74,11 @@ class AtomicDir:
         remove_empty(self.created)
 
 
-def _check_replaceable(target: Path, replaceable: tuple[str, ...]) -> None:
+def _check_replaceable(target: Path, replaceable: tuple[str, ...] | None) -> None:
     """Refuse a target that is a file, or a folder holding files a commit must not wipe."""
     if target.exists() and not target.is_dir():
         raise MediaError(f"{target}: is a file, expected a folder path")
-    if target.is_dir():
+    if target.is_dir() and replaceable is not None:
         others = [p.name for p in target.iterdir() if not p.name.endswith(replaceable)]
         if others:
             raise MediaError(

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +12,7 @@ import numpy as np
 
 from jejunet.errors import UserError
 from jejunet.media.atomic import prepare_output_dir
+from jejunet.media.folders import AtomicDir
 from jejunet.media.palette import encode_label_png
 from jejunet.ops.encode import VideoWriter
 
@@ -45,36 +43,23 @@ class ClipWriter:
 
     def __init__(self, out: Path, fps: float) -> None:
         self.out = out
-        parent = out.resolve().parent
-        self.temp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".part"))
+        self.folder = AtomicDir(out, replaceable=None, what="the clip")  # check_target checked it
+        self.temp = self.folder.temp
         (self.temp / "gt").mkdir()
         self.video = VideoWriter(self.temp / "video.mp4", fps, "libx264", dict(VIDEO_OPTIONS))
         self.count = 0
 
     def write(self, image: np.ndarray, labels: np.ndarray) -> None:
         self.video.write(image)
-        (self.temp / "gt" / f"{self.count:06d}.png").write_bytes(encode_label_png(labels))
+        self.folder.write(f"gt/{self.count:06d}.png", encode_label_png(labels))
         self.count += 1
 
     def commit(self, meta: dict[str, Any]) -> None:
         self.video.finish()
-        (self.temp / "meta.json").write_text(json.dumps(meta, indent=1, allow_nan=False) + "\n")
-        os.chmod(self.temp, 0o777 & ~_umask())
-        old = None
-        if self.out.exists():
-            old = Path(tempfile.mkdtemp(dir=self.temp.parent, prefix=f".{self.out.name}.", suffix=".old"))
-            os.replace(self.out, old / "clip")
-        os.replace(self.temp, self.out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        self.folder.write("meta.json", (json.dumps(meta, indent=1, allow_nan=False) + "\n").encode())
+        self.folder.commit()
 
     def discard(self) -> None:
         with contextlib.suppress(Exception):
             self.video.discard()
-        shutil.rmtree(self.temp, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        self.folder.discard()
