@@ -5,7 +5,6 @@ It says what ran: the JejuNet version, and per model node its model file and tha
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from jejunet import __version__
+from jejunet.assets import sha256_of
 from jejunet.media.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
@@ -140,11 +140,7 @@ class RunReport:
 
 @lru_cache(maxsize=32)
 def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_of(Path(path))  # the file's version (mtime, size) is the cache key
 
 
 def file_sha256(path: Path) -> str:
