@@ -13,7 +13,7 @@ from jejunet.errors import UserError
 from jejunet.eval.groundtruth import evaluate_gt
 from jejunet.eval.miou import parse_class_map
 from jejunet.eval.paths import check_output_file
-from jejunet.eval.shots import load_shots
+from jejunet.eval.shots import clip_folder, load_shots
 from jejunet.eval.temporal import agreement, motion_masks, temporal_consistency
 from jejunet.media.atomic import write_bytes_atomic
 from jejunet.models.registry import VOC_LABELS
@@ -52,10 +52,8 @@ def keyframes_of(report: Path) -> list[int]:
 def check_args(args: argparse.Namespace) -> None:
     """Everything that can be checked before any label map is read."""
     if args.clip is not None:
-        if not (args.clip / "meta.json").is_file():
-            raise UserError(f"{args.clip}: --clip expects a `jejunet synth` folder (gt/, meta.json)")
-        args.gt = args.gt or args.clip / "gt"
-        args.meta = args.meta or args.clip / "meta.json"
+        clip = clip_folder(args.clip)
+        args.gt, args.meta = args.gt or clip.gt, args.meta or clip.meta
     if not (args.gt or args.reference or args.video):
         raise UserError("give --gt DIR, --reference DIR and/or --video PATH")
     if args.meta and not args.gt:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from jejunet.errors import UserError
+from jejunet.eval.shots import clip_folder
 from jejunet.sweep import COLUMNS, run_sweep
 
 
@@ -54,12 +54,11 @@ def apply_clip(args: argparse.Namespace) -> None:
     """--clip DIR stands for the clip's video, ground truth and meta.json (explicit flags win)."""
     if args.clip is None:
         return
-    if not (args.clip / "meta.json").is_file():
-        raise UserError(f"{args.clip}: --clip expects a `jejunet synth` folder (video.mp4, gt/, meta.json)")
-    args.input = args.input or str(args.clip / "video.mp4")
-    args.gt = args.gt or args.clip / "gt"
-    args.meta = args.meta or args.clip / "meta.json"
-    args.video = args.video or args.clip / "video.mp4"
+    clip = clip_folder(args.clip)
+    args.input = args.input or str(clip.video)
+    args.gt = args.gt or clip.gt
+    args.meta = args.meta or clip.meta
+    args.video = args.video or clip.video
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

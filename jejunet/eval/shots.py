@@ -19,6 +19,22 @@ class ShotRange:
     photo: str | None = None
 
 
+@dataclass(frozen=True)
+class ClipFolder:
+    """The files of a `jejunet synth` folder, as `--clip DIR` names them."""
+
+    video: Path
+    gt: Path
+    meta: Path
+
+
+def clip_folder(clip: Path) -> ClipFolder:
+    """The video, ground truth and meta.json of `clip`; UserError when it is no synth folder."""
+    if not (clip / "meta.json").is_file():
+        raise UserError(f"{clip}: --clip expects a `jejunet synth` folder (video.mp4, gt/, meta.json)")
+    return ClipFolder(clip / "video.mp4", clip / "gt", clip / "meta.json")
+
+
 def load_shots(meta: Path) -> list[ShotRange]:
     """The shots of a meta.json (`shots`: objects with `start`, `end` and optionally `photo`)."""
     try:
