@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from jejunet.errors import PipelineError, UserError
-from jejunet.graph.compiler import CompiledGraph, Overrides, compile_data, final_labels
+from jejunet.errors import UserError
+from jejunet.graph.compiler import CompiledGraph, Overrides, compile_data, last_output
 from jejunet.graph.execution import EXECUTORS, execute_graph
 from jejunet.graph.loader import Positions, load_yaml, parse_yaml
 from jejunet.graph.report import RunReport
-from jejunet.kinds import PROBS
+from jejunet.kinds import LABELS, PROBS
 from jejunet.media.sources import attach, check_frame, detach
 from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
 from jejunet.ops.decode import STOP
@@ -94,26 +94,14 @@ def _override_sets(overrides: Mapping[str, Any] | None) -> list[str]:
     return sets
 
 
-def _last_port(compiled: CompiledGraph, kind: Any) -> tuple[str, str] | None:
-    for node_id in reversed(compiled.order):
-        for port in compiled.nodes[node_id].op.outputs:
-            if port.kind == kind and (node_id, port.name) in compiled.shapes:
-                return node_id, port.name
-    return None
-
-
 class _Collector:
     """A run hook that turns each finished frame's node outputs into a `Result` for `deliver`."""
 
     def __init__(self, compiled: CompiledGraph, deliver: Callable[[Result], None]) -> None:
         self.source = compiled.source.id
         self.image = compiled.source.op.outputs[0].name
-        try:
-            node, _, port = final_labels(compiled).partition(".")
-            self.labels: tuple[str, str] | None = (node, port)
-        except PipelineError:
-            self.labels = None
-        self.probs = _last_port(compiled, PROBS)
+        self.labels = last_output(compiled, LABELS)  # the map `graph run --labels-dir` writes
+        self.probs = last_output(compiled, PROBS)
         self.deliver = deliver
         self.values: dict[int, dict[str, dict[str, Any]]] = {}
         self.lock = threading.Lock()

@@ -18,7 +18,16 @@ from jejunet.graph.overrides import Overrides, RoleValue, apply_overrides
 from jejunet.graph.problems import Collector
 from jejunet.ops.registry import all_operators
 
-__all__ = ["CompiledGraph", "Node", "Overrides", "RoleValue", "compile_data", "compile_file", "final_labels"]
+__all__ = [
+    "CompiledGraph",
+    "Node",
+    "Overrides",
+    "RoleValue",
+    "compile_data",
+    "compile_file",
+    "final_labels",
+    "last_output",
+]
 
 
 def compile_data(
@@ -42,15 +51,22 @@ def compile_file(path: Path, overrides: Overrides | None = None) -> CompiledGrap
     return compile_data(data, positions, path, overrides)
 
 
+def last_output(compiled: CompiledGraph, kind: Any) -> tuple[str, str] | None:
+    """(node, port) of the last output of `kind` in run order that the graph produces, or None."""
+    for node_id in reversed(compiled.order):
+        for port in compiled.nodes[node_id].op.outputs:
+            if port.kind == kind and (node_id, port.name) in compiled.shapes:
+                return node_id, port.name
+    return None
+
+
 def final_labels(compiled: CompiledGraph) -> str:
     """`node.port` of the pipeline's final label map: the last labels output in run order."""
     from jejunet.kinds import LABELS
 
-    for node_id in reversed(compiled.order):
-        for port in compiled.nodes[node_id].op.outputs:
-            if port.kind == LABELS and (node_id, port.name) in compiled.shapes:
-                return f"{node_id}.{port.name}"
-    raise PipelineError(Problem("the pipeline produces no label map", file=str(compiled.file)))
+    if (where := last_output(compiled, LABELS)) is None:
+        raise PipelineError(Problem("the pipeline produces no label map", file=str(compiled.file)))
+    return ".".join(where)
 
 
 def with_label_writer(compiled: CompiledGraph, directory: str, node_id: str = "labels_dir") -> CompiledGraph:
