@@ -26,6 +26,7 @@ import json
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,7 +274,10 @@ class Pipeline:
             if token is not None:
                 detach(token)
             raise
-        return self._pull(compiled, realtime, executor, token)
+        results = self._pull(compiled, realtime, executor, token)
+        if token is not None:  # a run never iterated does not keep the caller's frames attached
+            weakref.finalize(results, detach, token)
+        return results
 
     def _pull(
         self, compiled: CompiledGraph, realtime: bool | None, executor: str, token: str | None

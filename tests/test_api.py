@@ -207,6 +207,20 @@ def test_a_slow_caller_holds_the_source_back() -> None:
     assert max(lead) <= AHEAD + 2  # the source waited for the caller, it did not read everything ahead
 
 
+def test_a_run_never_iterated_does_not_keep_its_python_frames_attached() -> None:
+    import gc
+
+    from jejunet.media import sources
+
+    pipe = jejunet.load({"version": 1, "nodes": [{"id": "source", "op": "decode"}]})
+    before = set(sources._attached)
+    results = pipe.run([np.zeros((16, 16, 3), np.uint8)])
+    assert set(sources._attached) != before  # attached while the run may still be iterated
+    del results
+    gc.collect()
+    assert set(sources._attached) == before
+
+
 def test_a_yaml_pipeline_names_an_attached_python_source(bikes: Path) -> None:
     from jejunet.media.sources import attach, detach
 
