@@ -307,7 +307,7 @@ class Session:
         if not fps > 0:
             raise UserError(f"fps: expected a positive number, got {fps}")
         self.pipeline, self.fps = pipeline, fps
-        self._token = attach(())
+        self._token = ""  # the source's value, attached while the session is open
         self._index = 0
         self._result: Result | None = None
         self._session: Any = None
@@ -315,6 +315,7 @@ class Session:
     def __enter__(self) -> Session:
         from jejunet.graph.session import RunSession
 
+        self._token = attach(())
         try:
             compiled = self.pipeline._compile(self._token, {"fps": self.fps})
             session = RunSession(compiled, self.pipeline._context(), hooks=[_Collector(compiled, self._keep)])
