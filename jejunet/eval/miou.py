@@ -101,20 +101,6 @@ def parse_class_map(text: str) -> np.ndarray:
     return lut
 
 
-def evaluate_dirs(
-    pred_dir: Path, gt_dir: Path, names: tuple[str, ...] | None = None, gt_map: np.ndarray | None = None
-) -> tuple[Scores, str, int]:
-    """Scores of a folder of predicted label PNGs against a folder of ground truth.
-
-    `gt_map` (a 256-entry lookup table) renumbers the ground truth's classes first. Sizes follow
-    `groundtruth.SIZE_RULE`; `groundtruth.evaluate_gt` also scores shots and says what it resized.
-    """
-    from jejunet.eval.groundtruth import evaluate_gt
-
-    result = evaluate_gt(pred_dir, gt_dir, names, gt_map)
-    return result.scores, result.pairing, result.count
-
-
 def read_labels(path: Path) -> np.ndarray:
     """A label PNG's class ids; an unreadable file is the user's error, named."""
     try:
