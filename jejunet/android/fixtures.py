@@ -30,7 +30,7 @@ FIXTURES = "fixtures.json"
 def without_host_sinks(compiled: CompiledGraph) -> CompiledGraph:
     """The pipeline without its video and label writers (the phone has its own outputs)."""
     data = compiled.spec.model_dump(by_alias=True)
-    sinks = {nid for nid, n in compiled.nodes.items() if n.op.path_role in ("video", "labels")}
+    sinks = {node.id for node, _ in compiled.file_sinks()}
     data["nodes"] = [n for n in data["nodes"] if n["id"] not in sinks]
     return compile_data(data, {}, compiled.file)
 

@@ -194,12 +194,8 @@ def _trace_recorder(compiled: CompiledGraph) -> TraceRecorder:
 def _check_outputs(compiled: CompiledGraph, args: argparse.Namespace) -> None:
     """Every path the run will write is writable, checked before it starts (one line per path)."""
     flags = [(getattr(args, f, None), False, f"--{f}") for f in ("report", "trace")]
-    for node in compiled.nodes.values():
-        if node.op.path_role in ("video", "labels"):
-            label = f"node '{node.id}' ({node.op.name}):"
-            flags.append(
-                (Path(str(getattr(node.params, node.op.path_param))), node.op.path_role == "labels", label)
-            )
+    for node, path in compiled.file_sinks():
+        flags.append((Path(path), node.op.path_role == "labels", f"node '{node.id}' ({node.op.name}):"))
     check_outputs(flags)
 
 
@@ -233,22 +229,19 @@ def _print_summary(compiled: CompiledGraph, report: RunReport) -> None:
     for node_id, info in report.runtime.items():
         details = ", ".join(f"{k}: {v}" for k, v in info.items())
         print(f"  {node_id}: {details}")
-    for node in compiled.nodes.values():
-        if node.op.path_role in ("video", "labels"):
-            print(f"  wrote {getattr(node.params, node.op.path_param)}")
+    for _, path in compiled.file_sinks():
+        print(f"  wrote {path}")
 
 
 def _redirect_outputs(compiled: CompiledGraph, args: argparse.Namespace, folder: Path) -> CompiledGraph:
     """The pipeline with its file outputs in `folder` (unless --output / --set chose them)."""
     chosen = {s.partition("=")[0] for s in args.set}
     sets = list(args.set)
-    for node in compiled.nodes.values():
-        role, param = node.op.path_role, node.op.path_param
-        if role in ("video", "labels") and f"{node.id}.{param}" not in chosen:
-            if role == "video" and args.output is not None:
-                continue
-            name = Path(str(getattr(node.params, param))).name or node.id
-            sets.append(f"{node.id}.{param}={folder / name}")
+    for node, path in compiled.file_sinks():
+        param = node.op.path_param
+        if f"{node.id}.{param}" in chosen or (node.op.path_role == "video" and args.output is not None):
+            continue
+        sets.append(f"{node.id}.{param}={folder / (Path(path).name or node.id)}")
     source_params = {"max_frames": args.warmup + args.frames} if args.frames is not None else {}
     overrides = Overrides(sets=sets, input=args.input, output=args.output, source_params=source_params)
     return compile_file(args.file, overrides)

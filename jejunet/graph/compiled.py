@@ -39,5 +39,13 @@ class CompiledGraph:
     def source(self) -> Node:
         return next(n for n in self.nodes.values() if n.op.is_source)
 
+    def file_sinks(self) -> list[tuple[Node, str]]:
+        """The nodes that write files (the video and label sinks), each with the path it writes."""
+        return [
+            (n, str(getattr(n.params, n.op.path_param or "")))
+            for n in self.nodes.values()
+            if n.op.path_role in ("video", "labels")
+        ]
+
     def output_ports(self, node_id: str) -> dict[str, Shape]:
         return {port: s for (nid, port), s in self.shapes.items() if nid == node_id}
