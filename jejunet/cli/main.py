@@ -15,8 +15,6 @@ from jejunet import __version__  # noqa: E402
 from jejunet.cli import batch_cmd, eval_cmd, graph_cmd, model_cmd, ops_cmd, sweep_cmd, synth_cmd  # noqa: E402
 from jejunet.errors import UserError  # noqa: E402
 
-ISSUES = "https://github.com/jejunet/jejunet/issues"
-
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse with a one-line error naming the flag (sub-commands inherit it), exit code 2."""
@@ -72,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         traceback.print_exc()
         print(
             f"internal error in jejunet {__version__}: this is a bug, please report it with the "
-            f"traceback above and the command you ran ({ISSUES})",
+            "traceback above and the command you ran to the JejuNet issue tracker",
             file=sys.stderr,
         )
         return 1
