@@ -69,7 +69,7 @@ def network_size(compiled: CompiledGraph, node_id: str) -> tuple[int, int] | Non
         edge = compiled.nodes[current].inputs.get("image")
         if edge is None or edge.previous:
             return None
-        current = edge.source.split(".")[0]
+        current = edge.node
         if compiled.nodes[current].op.name == "resize":
             values = phone_params(compiled, current)
             return values["height"], values["width"]
