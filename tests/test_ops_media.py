@@ -297,3 +297,26 @@ def test_probs_writer_failed_run_leaves_nothing(
     result = cli("graph", "run", pipeline, "--quiet")
     assert result.code == 2 and "9.jpg: cannot read as an image" in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "p.yaml"]
+
+
+def test_atomic_dir_commit_that_fails_puts_the_previous_output_back(tmp_path: Path, monkeypatch) -> None:
+    from jejunet.errors import MediaError
+    from jejunet.media.folders import AtomicDir
+
+    target = tmp_path / "labels"
+    target.mkdir()
+    (target / "000000.png").write_bytes(b"previous run")
+    folder = AtomicDir(target, replaceable=(".png",), what="the labels")
+    folder.write("000000.png", b"this run")
+    real_rename = Path.rename
+
+    def rename(self: Path, dest: Path) -> Path:
+        if self == folder.temp:  # the new folder cannot take the target's place
+            raise OSError(28, "No space left on device")
+        return real_rename(self, dest)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(MediaError, match="labels: cannot write the labels \\(no space left on device\\)"):
+        folder.commit()
+    assert (target / "000000.png").read_bytes() == b"previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels"]  # no hidden folder left either

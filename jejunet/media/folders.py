@@ -3,6 +3,7 @@ which is renamed onto the target on success and removed on failure."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -54,7 +55,8 @@ class AtomicDir:
             raise self._failed(exc) from None
 
     def commit(self) -> None:
-        """Put the folder in the target's place; on failure it is discarded."""
+        """Put the folder in the target's place; on failure it is discarded and a previous output
+        that was moved aside is put back."""
         old = None
         try:
             if self.target.exists():
@@ -64,9 +66,20 @@ class AtomicDir:
                 self.target.rename(old / "previous")
             self.temp.rename(self.target)
         except OSError as exc:
+            if old is not None:
+                self._put_back(old)
             self.discard()
             raise self._failed(exc) from None
         if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _put_back(self, old: Path) -> None:
+        """The previous output, moved aside for a commit that failed, back at the target."""
+        previous = old / "previous"
+        if previous.exists() and not self.target.exists():
+            with contextlib.suppress(OSError):
+                previous.rename(self.target)
+        if not previous.exists():  # else it stays in the hidden folder rather than being lost
             shutil.rmtree(old, ignore_errors=True)
 
     def discard(self) -> None:
