@@ -452,3 +452,27 @@ def test_ray_a_killed_worker_has_its_video_retried(
     assert rows["b"]["attempts"] == 1
     _same_outputs(out / "long", _graph_run(cli, clips["long"], tmp_path / "ref_long"))
     assert _leftovers(out) == []
+
+
+def test_a_commit_that_fails_leaves_the_previous_folder_in_place(tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    from jejunet.batch import layout
+
+    target = tmp_path / "clip"
+    target.mkdir()
+    (target / "report.json").write_text("previous")
+    folder = layout.temp_dir(tmp_path, "clip")
+    (folder / "report.json").write_text("new")
+    real_replace = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        if Path(src) == folder:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError):
+        layout.commit(folder, target, marker={"video": "clip"})
+    assert (target / "report.json").read_text() == "previous"
+    assert not list(tmp_path.glob(".clip.old-*"))

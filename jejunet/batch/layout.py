@@ -56,7 +56,11 @@ def commit(folder: Path, target: Path, marker: dict[str, Any] | None = None) -> 
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, old)
-        os.replace(folder, target)
+        try:
+            os.replace(folder, target)
+        except OSError:
+            os.replace(old, target)  # the previous output back in its place
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(folder, target)
