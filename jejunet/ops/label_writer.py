@@ -7,17 +7,16 @@ holding other files); a failed run leaves nothing at `dir`, nor any parent folde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
-from jejunet.kinds import FRAME, LABELS, Shape
+from jejunet.kinds import FRAME, LABELS
 from jejunet.media.folders import AtomicDir
 from jejunet.media.palette import encode_label_png
-from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
+from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext
 from jejunet.ops.registry import register
 from jejunet.ops.upsample import upsample_labels
 
@@ -47,10 +46,6 @@ class LabelWriter(Operator):
     )
     path_param = "dir"
     path_role = "labels"
-
-    @classmethod
-    def check(cls, params: Params, inputs: Mapping[str, Shape], base_dir: Path | None = None) -> ShapeCheck:
-        return ShapeCheck()
 
     def open(self, ctx: RunContext) -> None:
         self.folder = AtomicDir(Path(self.params.dir), replaceable=(".png",), what="the labels")

@@ -8,7 +8,6 @@ run (a keyframe gate passed them over) carry no probabilities and get no file.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,9 +15,9 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from jejunet.kinds import FRAME, PROBS, Probs, Shape
+from jejunet.kinds import FRAME, PROBS, Probs
 from jejunet.media.folders import AtomicDir
-from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
+from jejunet.ops.base import FrameInfo, Operator, Params, Port, RunContext
 from jejunet.ops.label_writer import label_filename
 from jejunet.ops.registry import register
 
@@ -55,10 +54,6 @@ class ProbsWriter(Operator):
     )
     path_param = "dir"
     path_role = "labels"
-
-    @classmethod
-    def check(cls, params: Params, inputs: Mapping[str, Shape], base_dir: Path | None = None) -> ShapeCheck:
-        return ShapeCheck()
 
     def open(self, ctx: RunContext) -> None:
         self.folder = AtomicDir(Path(self.params.dir), replaceable=(".npy",), what="the probabilities")
