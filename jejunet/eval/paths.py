@@ -6,16 +6,14 @@ import os
 from pathlib import Path
 
 from jejunet.errors import UserError
+from jejunet.media.atomic import nearest_existing
 
 
 def check_output_file(path: Path, flag: str) -> None:
     """Fail now, in one line naming `path`, if a file cannot be written there later."""
     if path.is_dir():
         raise UserError(f"{path}: {flag} is a folder, expected a file path")
-    parent = path.parent if str(path.parent) else Path(".")
-    existing = parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = nearest_existing(path.parent if str(path.parent) else Path("."))
     if not existing.is_dir():
         raise UserError(f"{path}: cannot write {flag}: {existing} is not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):

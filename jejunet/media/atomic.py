@@ -29,7 +29,8 @@ def plain_reason(exc: BaseException) -> str:
     return str(text).strip().rstrip(".").lower()
 
 
-def _nearest_existing(path: Path) -> Path:
+def nearest_existing(path: Path) -> Path:
+    """`path` itself or its nearest parent that exists (where a missing folder would be created)."""
     for parent in (path, *path.parents):
         if parent.exists():
             return parent
@@ -49,9 +50,7 @@ def check_output(path: Path, folder: bool = False, label: str = "") -> None:
     if path.exists() and not folder and not path.is_file():  # renaming onto /dev/null would replace it
         raise MediaError(f"{name}: is not a regular file (a device, pipe or socket); give a file path")
     base = (
-        path
-        if folder and path.is_dir()
-        else _nearest_existing(path.parent if str(path.parent) else Path("."))
+        path if folder and path.is_dir() else nearest_existing(path.parent if str(path.parent) else Path("."))
     )
     if not base.is_dir():
         raise MediaError(f"{name}: cannot create the output folder ({base} is a file)")
