@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from jejunet.cli.options import add_set_option
 from jejunet.errors import UserError
 from jejunet.graph.compiler import Overrides, compile_file
 
@@ -17,13 +18,13 @@ def register(graph_actions: Any) -> None:
     p.add_argument("file", type=Path)
     p.add_argument("--target", required=True, help="what to compile for (android)")
     p.add_argument("--out", type=Path, required=True, help="bundle folder (created or replaced)")
-    p.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE")
+    add_set_option(p)
     p.set_defaults(handler=cmd_compile)
 
     p = graph_actions.add_parser("plan", help="predict a pipeline's frame rate on a phone")
     p.add_argument("file", type=Path)
     p.add_argument("--device", required=True, help="the phone to plan for (pixel2)")
-    p.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE")
+    add_set_option(p)
     p.add_argument("--input", help="clip for the host micro-benchmarks (default: the pipeline's source)")
     p.add_argument("--frames", type=int, default=100, help="frames of the clip to benchmark (default 100)")
     p.add_argument("--factor", type=float, help="phone/host time factor for non-network operators")
@@ -41,7 +42,7 @@ def register(graph_actions: Any) -> None:
     p.add_argument("--frames", type=int, default=30, help="number of frames to record (default 30)")
     p.add_argument("--start", type=int, default=0, help="first frame of the input")
     p.add_argument("--out", type=Path, required=True, help="fixture folder (created or replaced)")
-    p.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE")
+    add_set_option(p)
     p.set_defaults(handler=cmd_record)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jejunet.batch.driver import ENGINES, BatchOptions, run_batch
-from jejunet.cli.graph_cmd import add_set_option
+from jejunet.cli.options import add_set_option
 
 
 def register(commands: Any) -> None:

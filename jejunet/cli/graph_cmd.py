@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from jejunet.cli import android_cmd
+from jejunet.cli.options import add_set_option
 from jejunet.errors import UserError
 from jejunet.graph.compiler import CompiledGraph, Overrides, compile_file, with_label_writer
 from jejunet.graph.execution import EXECUTORS, execute_graph, source_is_live
@@ -67,17 +68,6 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", help="replace the source of the decode node")
     p.add_argument("--output", help="replace the path of the video sink")
     add_set_option(p)
-
-
-def add_set_option(p: argparse.ArgumentParser) -> None:
-    """`--set NODE.PARAM=VALUE` (repeatable), as every command that runs a pipeline takes it."""
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NODE.PARAM=VALUE",
-        help="override an operator parameter (repeatable)",
-    )
 
 
 def _add_execution(p: argparse.ArgumentParser) -> None:
