@@ -71,7 +71,7 @@ def test_late_result_carries_the_result_of_frame_t_minus_delay() -> None:
     assert not outs[0]["labels"].any() and outs[1]["labels"].shape == (32, 32)  # background before any
     assert np.array_equal(np.flatnonzero(outs[3]["labels"][0]), np.arange(13, 17))  # 3 frames × 1 px
     assert outs[4]["labels"] is SKIPPED and outs[5]["labels"] is SKIPPED
-    assert op.run_info() == {"late_results": 1, "delay_frames": 3}
+    assert op.run_info() == {"late_results": 1, "delay_frames": 3, "late_age_frames": {"p50": 3, "max": 3}}
 
 
 @pytest.mark.slow
@@ -89,8 +89,10 @@ def test_async_pipeline_is_identical_on_both_executors(bikes: Path, deeplab_mode
         labels[name] = [tap.labels[i] for i in sorted(tap.labels)]
         arrivals = sorted(tap.arrivals)
         cuts = [int(f) for f, why in reports[name]["keyframe_reasons"].items() if why == "cut"]
-        late = [k + 4 for k in reports[name]["keyframe_frames"] if k + 4 < 40]
+        keys = reports[name]["keyframe_frames"]
+        late = [k + 4 for k in keys if k + 4 < 40 and not any(k < c <= k + 4 for c in cuts)]
         assert arrivals == sorted({*late, *cuts})  # results 4 frames late; background from each cut
+        assert tap.origins == {k + 4: k for k in keys if k + 4 < 40}  # refused after a cut, but named
     assert len(labels["sequential"]) == len(labels["threaded"]) == 40
     for a, b in zip(labels["sequential"], labels["threaded"], strict=True):
         assert np.array_equal(a, b)
@@ -103,14 +105,18 @@ class LabelTap:
     def __init__(self) -> None:
         self.labels: dict[int, np.ndarray] = {}
         self.arrivals: list[int] = []
+        self.origins: dict[int, int] = {}  # frame → the frame of the late result it was given
         self.lock = threading.Lock()
 
-    def node_done(self, node: str, frame: int, outputs: dict, **_) -> None:
+    def node_done(self, node: str, frame: int, outputs: dict, info: FrameInfo, inputs: dict, **_) -> None:
         with self.lock:
             if node == "warp":
                 self.labels[frame] = outputs["labels"]
-            elif node == "late" and frame >= 4 and outputs["labels"] is not SKIPPED:
-                self.arrivals.append(frame)
+            elif node == "late":
+                if inputs.get("labels") is not SKIPPED:
+                    self.origins[frame] = info.origins["labels"]
+                if frame >= 4 and outputs["labels"] is not SKIPPED:
+                    self.arrivals.append(frame)
 
 
 def test_a_scene_cut_clears_the_carried_result_until_its_own_arrives() -> None:

@@ -42,7 +42,7 @@ def compile_data(
     nodes = stages.nodes(spec, col, operators)
     graph = stages.wire(nodes, col)
     order = stages.order(nodes, graph, col)
-    shapes = stages.shapes(nodes, order, graph, col, file)
+    shapes = stages.shapes(nodes, order, graph, col, file, spec.mode)
     return CompiledGraph(spec, file, nodes, graph, order, shapes)
 
 

@@ -1,9 +1,11 @@
-"""Values of an edge by frame, read for a later frame: feedback edges (`previous: true`).
+"""Values of an edge by frame, read for a later frame: feedback and delayed edges.
 
 A reader asks for the value of frame `target`; when that frame's value was never written (it
 was dropped upstream), the latest earlier one is carried forward; before any, SKIPPED (the
 edge's initial value). Both executors read feedback through this one class; a delayed result
-(a value arriving some frames after the frame it belongs to) is read the same way.
+(a value arriving some frames after the frame it belongs to) is read the same way, and every
+read says which frame the value belongs to (its *origin*, `FrameInfo.origins`). In realtime
+mode a delayed edge reads `newest_after`: the newest value not yet delivered, whatever its frame.
 """
 
 from __future__ import annotations
@@ -32,13 +34,29 @@ class ValueHistory:
 
     def read(self, target: int) -> Any:
         """The value of frame `target`, else the latest before it, else SKIPPED; older ones are forgotten."""
+        return self.read_at(target)[0]
+
+    def read_at(self, target: int) -> tuple[Any, int | None]:
+        """`read`, and the frame the value belongs to (None when the value is SKIPPED)."""
         if target < 0:
-            return SKIPPED
+            return SKIPPED, None
         if target in self.values:
-            value = self.values[target]
+            origin: int | None = target
         else:
-            earlier = [k for k in self.values if k <= target]
-            value = self.values[max(earlier)] if earlier else SKIPPED
+            origin = max((k for k in self.values if k <= target), default=None)
+        value = SKIPPED if origin is None else self.values[origin]
         for k in [k for k in self.values if k < target]:
             del self.values[k]
-        return value
+        return value, None if value is SKIPPED else origin
+
+    def newest_after(self, seen: int, upto: int) -> tuple[Any, int | None]:
+        """The newest value (not SKIPPED) of a frame in (`seen`, `upto`], and its frame; else
+        (SKIPPED, None). Values up to the one returned are forgotten: each is delivered once."""
+        found = [k for k, v in self.values.items() if seen < k <= upto and v is not SKIPPED]
+        if not found:
+            return SKIPPED, None
+        origin = max(found)
+        value = self.values[origin]
+        for k in [k for k in self.values if k <= origin]:
+            del self.values[k]
+        return value, origin

@@ -116,7 +116,7 @@ class Lanes:
 
     def _submit(self, packets: list[Packet]) -> None:
         first = packets[0]
-        inputs = self.run.inputs(self.w, packets, feedback=False)  # never on a feedback edge
+        inputs, _ = self.run.inputs(self.w, packets, feedback=False)  # never on a feedback edge
         if not self.w.op.called_on(inputs):
             self.inflight.append((first, self.run.session.skipped(self.w.node_id)))
             return

@@ -4,11 +4,16 @@ Offline mode is lossless: every edge blocks (`block`, 16 frames: enough lookahea
 frames around a burst of keyframes run while the network works). Realtime mode keeps latency
 bounded: the edges leaving the source keep only the newest frame (`latest`), the others block
 with room for one frame, so a slow node pushes back to the source, which drops.
+
+Realtime, a node whose outputs leave only through feedback or delayed edges (the network of an
+asynchronous keyframe pipeline: `offpath_nodes`) runs off the frame path: its in-edges are
+*mailboxes* (`latest`, size 1 unless the file says otherwise), outside their producer's outlet,
+so the producer never waits for it; they take only frames that carry work for it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jejunet.graph.compiler import CompiledGraph
 
@@ -29,6 +34,8 @@ class EdgeQueueSettings:
     policy: str
     #: set in the pipeline file (else a default of the mode)
     explicit: bool
+    #: into a node off the frame path (realtime): never blocks its producer (`offpath_nodes`)
+    mailbox: bool = False
 
     @property
     def name(self) -> str:
@@ -40,15 +47,32 @@ def effective_mode(compiled: CompiledGraph, realtime: bool = False) -> str:
     return "realtime" if realtime or compiled.spec.mode == "realtime" else "offline"
 
 
+def offpath_nodes(compiled: CompiledGraph, mode: str) -> frozenset[str]:
+    """Realtime only: the nodes whose outputs all leave through feedback or delayed edges (at least
+    one), none of whose in-edges the file makes `block`. The frame path never waits for them."""
+    if mode != "realtime":
+        return frozenset()
+    forward, crossing, blocking = set(), set(), set()
+    for nid in compiled.order:
+        for edge in compiled.nodes[nid].inputs.values():
+            (crossing if edge.previous else forward).add(edge.node)
+            if not edge.previous and edge.queue is not None and edge.queue.policy == "block":
+                blocking.add(nid)
+    return frozenset(crossing - forward - blocking - {compiled.source.id})
+
+
 def edge_queues(compiled: CompiledGraph, mode: str) -> list[EdgeQueueSettings]:
     """Every forward (non-feedback) edge with its size and policy, in run order."""
     source = compiled.source.id
+    offpath = offpath_nodes(compiled, mode)
     out: list[EdgeQueueSettings] = []
     for nid in compiled.order:
         for input_name, edge in compiled.nodes[nid].inputs.items():
             if edge.previous:
                 continue
-            if mode == "realtime":
+            if nid in offpath:
+                size, policy = REALTIME_SIZE, "latest"
+            elif mode == "realtime":
                 size, policy = REALTIME_SIZE, "latest" if edge.node == source else "block"
             else:
                 size, policy = OFFLINE_SIZE, "block"
@@ -57,5 +81,6 @@ def edge_queues(compiled: CompiledGraph, mode: str) -> list[EdgeQueueSettings]:
             if q is not None:
                 size = q.size if q.size is not None else size
                 policy = q.policy if q.policy is not None else policy
-            out.append(EdgeQueueSettings(edge.node, edge.port, nid, input_name, size, policy, explicit))
+            settings = EdgeQueueSettings(edge.node, edge.port, nid, input_name, size, policy, explicit)
+            out.append(replace(settings, mailbox=nid in offpath))
     return out

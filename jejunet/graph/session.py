@@ -20,6 +20,11 @@ executor one per feedback slot. An asynchronous result (a keyframe's network out
 some frames later and carried forward until the next) plugs in there: its producer writes the
 history under the frame it belongs to, the consumer reads `frame - delay`; `step` and the
 threaded `_feedback` are the only two readers, so no third copy of the run protocol is needed.
+Both give the consumer the frame each such value belongs to (`FrameInfo.origins`). In realtime
+mode `step` reads a delayed edge (`EdgeSpec.late`) one frame back, as if the network finished
+within the frame (the sequential executor runs it on the frame path anyway); the threaded
+executor gives the newest value finished, and books the keyframes of nodes it runs off the frame
+path (`detached`) as they run.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from jejunet.errors import NodeError
@@ -97,11 +103,17 @@ class RunSession:
         self._measure_start: float | None = None
         self._pace_start: float | None = None
         self._last_frame_done: float | None = None
+        #: nodes run off the frame path (threaded, realtime): keyframes booked when they run
+        self.detached: frozenset[str] = frozenset()
+        realtime = self.mode == "realtime"
         self._plan = [
             (
                 nid,
                 self.ops[nid],
-                [(p, e.node, e.port, e.delay) for p, e in compiled.nodes[nid].inputs.items()],
+                [
+                    (p, e.node, e.port, e.delay, 1 if e.late and realtime else e.delay)
+                    for p, e in compiled.nodes[nid].inputs.items()
+                ],
             )
             for nid in compiled.order
             if nid != self.source_id
@@ -292,7 +304,11 @@ class RunSession:
             self.report.nodes[nid].durations_s.append(t1 - t0)
         if op.runs_network:
             with self._lock:
-                self._network.add(info.index)
+                if nid not in self.detached:
+                    self._network.add(info.index)
+                elif timed and info.index >= self.warmup:  # its frame may be done already
+                    self.report.keyframes += 1
+                    self.report.keyframe_frames.append(info.index)
         if self.hooks.wants("node_done"):
             call = {"node": nid, "frame": info.index, "info": info, "op": op, "lane": lane}
             self.hooks("node_done", inputs=inputs, outputs=outputs, start=t0, end=t1, **call)
@@ -327,13 +343,16 @@ class RunSession:
             values: Values = {(self.source_id, port): v for port, v in produced.items()}
             for nid, op, edges in self._plan:
                 self._where = (nid, info.index)
-                inputs = {
-                    port: self._history[(src, src_port, delay)].read(info.index - delay)
-                    if delay
-                    else values.get((src, src_port), SKIPPED)
-                    for port, src, src_port, delay in edges
-                }
-                outputs, _ = self.node_step(nid, op, info, inputs)
+                inputs, origins = {}, {}
+                for port, src, src_port, delay, back in edges:
+                    if not delay:
+                        inputs[port] = values.get((src, src_port), SKIPPED)
+                        continue
+                    inputs[port], origin = self._history[(src, src_port, delay)].read_at(info.index - back)
+                    if origin is not None:
+                        origins[port] = origin
+                node_info = replace(info, origins=origins) if origins else info
+                outputs, _ = self.node_step(nid, op, node_info, inputs)
                 for port, value in outputs.items():
                     values[(nid, port)] = value
             for (src, src_port, _), history in self._history.items():

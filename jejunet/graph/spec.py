@@ -55,6 +55,13 @@ class EdgeSpec(BaseModel):
             self.delay = 1
         return self
 
+    @property
+    def late(self) -> bool:
+        """A delayed edge (`delay: 2` or more): a late result. Offline it reads the value of frame
+        t − delay; realtime, the producer's newest value the consumer has not seen yet (never
+        waiting). `previous: true` (delay 1) stays a feedback edge: the value as of the frame before."""
+        return self.delay > 1
+
     @field_validator("source")
     @classmethod
     def _node_dot_port(cls, value: str) -> str:

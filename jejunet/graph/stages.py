@@ -1,7 +1,8 @@
 """The compiler's stages, each collecting all of its problems before the next one runs.
 
 parse (syntax) → nodes (operators and parameters) → wire (edges, ports, kinds, workers, the one
-source) → order (cycles only through feedback edges) → shapes (propagated in run order).
+source) → order (cycles only through feedback edges) → shapes (propagated in run order; with
+the operators' checks of how late their delayed inputs arrive).
 """
 
 from __future__ import annotations
@@ -183,6 +184,15 @@ def order(found: dict[str, Node], graph: nx.MultiDiGraph, col: Collector) -> lis
     return list(nx.lexicographical_topological_sort(forward, key=lambda n: found[n].index))
 
 
+def _node_delays(node: Node, col: Collector, mode: str) -> None:
+    """The operator's check of how late its inputs arrive (`Operator.check_delays`)."""
+    delays = {port_name: edge.delay for port_name, edge in node.inputs.items()}
+    for field_name, message in node.op.check_delays(node.params, delays, mode):
+        in_params = field_name in node.op.Params.model_fields
+        loc = ("nodes", node.index, "params" if in_params else "inputs", field_name)
+        col.add(loc, message, field_name if in_params else f"inputs.{field_name}")
+
+
 def _node_shapes(
     node: Node, shapes: dict[tuple[str, str], Shape], col: Collector, base_dir: Path | None
 ) -> None:
@@ -209,12 +219,18 @@ def _node_shapes(
 
 
 def shapes(
-    found: dict[str, Node], run_order: list[str], graph: nx.MultiDiGraph, col: Collector, file: Path | None
+    found: dict[str, Node],
+    run_order: list[str],
+    graph: nx.MultiDiGraph,
+    col: Collector,
+    file: Path | None,
+    mode: str = "offline",
 ) -> dict[tuple[str, str], Shape]:
-    """Output shapes, propagated in run order; operators check what reaches them."""
+    """Output shapes, propagated in run order; operators check what reaches them, and how late."""
     out: dict[tuple[str, str], Shape] = {}
     for node_id in run_order:
         _node_shapes(found[node_id], out, col, file.parent if file else None)
+        _node_delays(found[node_id], col, mode)
     for u, v, key, d in graph.edges(keys=True, data=True):
         if (u, d["port"]) not in out and not col.problems:
             col.add(

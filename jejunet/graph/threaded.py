@@ -10,9 +10,12 @@ A stateless node with `workers: N` runs N instances on different frames at once
 (`jejunet.graph.lanes`): it takes frames in order, and emits them in order as the oldest is done.
 
 A node with a feedback input (`previous: true`, or `delay: N`) gets its producer's value of an
-earlier frame from a `FeedbackSlot` (a `ValueHistory`); in a lossless graph it waits for it, so
-outputs equal the sequential executor's. `_feedback` is the one place a node reads another
-frame's value, late (asynchronous) results included.
+earlier frame from a `FeedbackSlot` (`jejunet.graph.late`); in a lossless graph it waits for it,
+so outputs equal the sequential executor's. `_feedback` is the one place a node reads another
+frame's value, late (asynchronous) results included, and says which frame it belongs to
+(`FrameInfo.origins`). Realtime, a delayed edge gives the newest value not yet delivered, and a
+node whose outputs leave only through such edges runs off the frame path: fed through mailboxes
+(`late.post`), never a terminal, its keyframes booked as it runs them.
 
 This module holds scheduling only: the run session (`jejunet.graph.session`) opens, closes and
 aborts the operators, runs a node on a frame (`node_step`), books frames, keyframes and the
@@ -25,22 +28,22 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from jejunet.graph.compiler import CompiledGraph
 from jejunet.graph.edges import EOS, NOT_READY, WAIT_S, Edge, Eos, NotReady, Outlet, Packet
 from jejunet.graph.failures import GraphStalled
-from jejunet.graph.history import ValueHistory
 from jejunet.graph.hooks import Progress
 from jejunet.graph.lanes import Lanes
-from jejunet.graph.queues import OFFLINE_SIZE, REALTIME_SIZE, EdgeQueueSettings, edge_queues
+from jejunet.graph.late import FeedbackSlot, post
+from jejunet.graph.queues import OFFLINE_SIZE, REALTIME_SIZE, EdgeQueueSettings, edge_queues, offpath_nodes
 from jejunet.graph.report import EdgeStats, RunReport
 from jejunet.graph.session import RunSession, Stopped
 from jejunet.graph.workers import Worker, stall_message
-from jejunet.ops.base import SKIPPED, FrameInfo, Operator, RunContext
+from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
 
-__all__ = ["GraphStalled", "ThreadedRun", "run_threaded"]
+__all__ = ["FeedbackSlot", "GraphStalled", "ThreadedRun", "run_threaded"]
 
 DEADLOCK_S = 2.0  # every thread waiting on another this long, with no frame moving: a stall
 
@@ -49,27 +52,6 @@ def carry_gap(dropped: Packet | Eos, kept: Packet | Eos) -> None:
     """A gap mark (a forced keyframe) survives the drop of its frame: the next frame kept takes it."""
     if isinstance(dropped, Packet) and dropped.info.gap and isinstance(kept, Packet):
         kept.info = replace(kept.info, gap=True)
-
-
-@dataclass
-class FeedbackSlot:
-    """A feedback edge's values by frame, written by its producer, read by its consumer."""
-
-    port: str
-    consumer: str
-    producer: Operator
-    history: ValueHistory = field(default_factory=ValueHistory)
-    producer_done: bool = False
-    #: frames between the producer's value and the consumer's frame (1: `previous: true`)
-    delay: int = 1
-    #: the producer's forward inputs fed by the consumer, as (input, consumer's port): when the
-    #: producer is not called on the consumer's values there, its value is SKIPPED (no waiting)
-    skip_inputs: tuple[tuple[str, str], ...] = ()
-
-    def known_skipped(self, consumer_outputs: dict[str, Any]) -> bool:
-        """The producer cannot have run on the frame the consumer produced `consumer_outputs` on."""
-        probe = {name: consumer_outputs.get(port, SKIPPED) for name, port in self.skip_inputs}
-        return bool(probe) and not self.producer.called_on(probe)
 
 
 class ThreadedRun:
@@ -95,11 +77,13 @@ class ThreadedRun:
     def _wire(self) -> None:
         compiled, workers, report = self.compiled, self.workers, self.session.report
         outs: dict[str, list[Edge]] = {nid: [] for nid in compiled.order}
+        self.offpath = offpath_nodes(compiled, self.mode)
+        self.session.detached = self.offpath
         for settings in edge_queues(compiled, self.mode):
             stats = report.edges.setdefault(settings.name, EdgeStats(settings.policy, settings.size))
             edge = Edge(settings, stats)
             workers[settings.dst].in_edges.append(edge)
-            outs[settings.src].append(edge)
+            (workers[settings.src].mailboxes if settings.mailbox else outs[settings.src]).append(edge)
         for nid in compiled.order:
             w = workers[nid]
             for input_name, spec in compiled.nodes[nid].inputs.items():
@@ -111,6 +95,7 @@ class ThreadedRun:
                         producer,
                         skip_inputs=self._skip_inputs(nid, spec.node),
                         delay=spec.delay,
+                        newest=spec.late and self.mode == "realtime",
                     )
                     workers[spec.node].feedback_out.append(slot)
                     w.feedback_in.append((input_name, slot, spec.node))
@@ -122,7 +107,8 @@ class ThreadedRun:
                 outs[self.source].append(edge)
         for nid, edges in outs.items():
             workers[nid].outlet = Outlet(edges)
-            workers[nid].terminal = not any(not e.synthetic for e in edges) or not edges
+            off = nid in self.offpath  # the frame path does not wait for it
+            workers[nid].terminal = not off and (not any(not e.synthetic for e in edges) or not edges)
         self.producer_of = {id(e): workers[e.settings.src] for ws in workers.values() for e in ws.in_edges}
         self.lossless = all(w.outlet.policy == "block" for w in workers.values())
         self.terminals = {nid for nid, w in workers.items() if w.terminal}
@@ -156,7 +142,18 @@ class ThreadedRun:
         self._flush(self.producer_of[id(edge)])
         return item
 
+    def _post(self, w: Worker, packet: Packet | Eos) -> None:
+        """Hand a frame to `w`'s mailboxes (nodes off the frame path): never waits."""
+        with self.lock:
+            for edge in w.mailboxes:
+                consumer = self.workers[edge.settings.dst]
+                for old in post(edge, packet, consumer.op):
+                    self.session.dropped(w.node_id, old.index, edge.settings.name)
+                consumer.cond.notify()
+
     def _emit(self, w: Worker, packet: Packet | Eos) -> None:
+        if w.mailboxes:
+            self._post(w, packet)
         outlet = w.outlet
         if not outlet.edges:
             return
@@ -216,23 +213,27 @@ class ThreadedRun:
                         self._pop(edge)
                         w.unmatched += 1
 
-    def _feedback(self, w: Worker, slot: FeedbackSlot, producer: str, index: int) -> Any:
+    def _feedback(self, w: Worker, slot: FeedbackSlot, producer: str, index: int) -> tuple[Any, int | None]:
         """The producer's value on the frame `w` handled last (its initial value before any); on a
-        delayed edge, its value `delay` frames before `index`, the frame `w` is about to handle."""
+        delayed edge, its value `delay` frames before `index`, the frame `w` is about to handle
+        (realtime: its newest not delivered yet). With the frame the value belongs to (None: SKIPPED)."""
+        if slot.newest:
+            with self.lock:
+                return slot.read_newest(index)
         target = w.last_index if slot.delay == 1 else index - slot.delay
         if target < 0:
-            return SKIPPED
+            return SKIPPED, None
         if self.lossless and slot.delay == 1 and slot.known_skipped(w.last_outputs):
             # e.g. a gate reading back the network's labels: on a frame the gate skipped the
             # network did not run, so its value is known without waiting for its thread
-            return SKIPPED
+            return SKIPPED, None
         with self.lock:
             if self.lossless:
                 while slot.history.index < target and not slot.producer_done:
                     self.check_stop()
                     w.set_state("feedback", f"{producer}.{slot.port}")
                     w.cond.wait(WAIT_S)
-            return slot.history.read(target)
+            return slot.history.read_at(target)
 
     # --- bookkeeping (lock held) -----------------------------------------------------------------
     def _finish_frame(self, w: Worker, info: FrameInfo) -> None:
@@ -304,27 +305,34 @@ class ThreadedRun:
             self._emit(w, Packet(info.index, info, t0, produced))
         self._emit(w, EOS)
 
-    def inputs(self, w: Worker, packets: list[Packet], feedback: bool = True) -> dict[str, Any]:
+    def inputs(
+        self, w: Worker, packets: list[Packet], feedback: bool = True
+    ) -> tuple[dict[str, Any], FrameInfo]:
         """The node's inputs for one frame: its forward edges' values (SKIPPED where a port has none),
-        and its feedback values."""
+        and its feedback values; the frame's info with their `origins`."""
         inputs = {
             edge.settings.input: packet.values.get(edge.settings.port, SKIPPED)
             for edge, packet in zip(w.in_edges, packets, strict=True)
             if not edge.synthetic
         }
-        if feedback:
+        info = packets[0].info
+        if feedback and w.feedback_in:
+            origins = {}
             for input_name, slot, producer in w.feedback_in:
-                inputs[input_name] = self._feedback(w, slot, producer, packets[0].index)
-        return inputs
+                inputs[input_name], origin = self._feedback(w, slot, producer, packets[0].index)
+                if origin is not None:
+                    origins[input_name] = origin
+            info = replace(info, origins=origins)
+        return inputs, info
 
     def _run_node(self, w: Worker) -> None:
         while (packets := self.take(w)) is not None:
             assert isinstance(packets, list)
             first = packets[0]
-            inputs = self.inputs(w, packets)
+            inputs, info = self.inputs(w, packets)
             w.set_state("running", str(first.index))
             w.frame = first.index
-            outputs, _ = self.session.node_step(w.node_id, w.op, first.info, inputs)
+            outputs, _ = self.session.node_step(w.node_id, w.op, info, inputs)
             w.frame = None
             self.hand_on(w, first, outputs)
         self._emit(w, EOS)

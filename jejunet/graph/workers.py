@@ -11,7 +11,7 @@ from jejunet.graph.edges import Edge, Outlet
 from jejunet.ops.base import Operator
 
 if TYPE_CHECKING:
-    from jejunet.graph.threaded import FeedbackSlot
+    from jejunet.graph.late import FeedbackSlot
 
 
 class Worker:
@@ -25,6 +25,7 @@ class Worker:
         self.outlet = Outlet([])
         self.feedback_in: list[tuple[str, FeedbackSlot, str]] = []  # (input, slot, producer)
         self.feedback_out: list[FeedbackSlot] = []
+        self.mailboxes: list[Edge] = []  # out-edges into nodes off the frame path (realtime)
         self.terminal = False
         self.last_index = -1
         self.last_outputs: dict[str, Any] = {}  # on frame `last_index`

@@ -40,6 +40,10 @@ class FrameInfo:
     gap: bool = False
     #: time.perf_counter() when the source captured the frame, for capture-to-output latency (API, issue 15)
     captured: float | None = None
+    #: for a node's feedback and delayed inputs (`previous: true`, `delay: N`): input name → the
+    #: frame the value it gets on this frame belongs to (absent when it gets none: SKIPPED).
+    #: Offline that is t − delay; realtime, whichever frame the producer finished last.
+    origins: Mapping[str, int] = field(default_factory=dict, compare=False)
 
 
 class Skipped:
@@ -133,6 +137,15 @@ class Operator:
         self.node_id = node_id
 
     # --- static contract -------------------------------------------------------------------
+    @classmethod
+    def check_delays(cls, params: Params, delays: Mapping[str, int], mode: str) -> list[tuple[str, str]]:
+        """Problems (field, message) with how late the node's inputs arrive, without running.
+
+        `delays`: every connected input → its edge's delay (0 forward, 1 `previous: true`, N
+        `delay: N`); `mode`: the file's (`offline` / `realtime`). Default: none.
+        """
+        return []
+
     @classmethod
     def check(cls, params: Params, inputs: Mapping[str, Shape], base_dir: Path | None = None) -> ShapeCheck:
         """Propagate shapes from inputs to outputs and report inconsistencies, without running.

@@ -43,3 +43,41 @@ def carry_probs(probs: Probs, displacement: np.ndarray) -> Probs:
     from jejunet.ops.warp import warp_probs  # one bilinear path for probabilities
 
     return warp_probs(probs, displacement)
+
+
+class FlowLog:
+    """The flows of the last `limit` frames a node saw, by frame index, oldest first.
+
+    `since(origin)` gives the flows that carry a result of frame `origin` to the newest frame:
+    those of the frames after it (each flow maps its frame back to the frame seen before it, so
+    frames dropped upstream are spanned by the next flow). None when flows after `origin` were
+    already forgotten (the result is too old to carry) or `origin` is newer than every frame seen.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.frames: list[tuple[int, np.ndarray]] = []
+        #: the newest frame whose flow was forgotten: results older than it cannot be carried
+        self.floor = -1
+
+    def add(self, index: int, flow: np.ndarray) -> None:
+        self.frames.append((index, flow))
+        if len(self.frames) > self.limit:
+            self.floor = self.frames.pop(0)[0]
+
+    def since(self, origin: int) -> list[np.ndarray] | None:
+        if origin < self.floor or not self.frames or origin > self.frames[-1][0]:
+            return None
+        return [flow for index, flow in self.frames if index > origin]
+
+
+def carry_result(result: np.ndarray | Probs, flows: Sequence[np.ndarray]) -> np.ndarray | Probs:
+    """A result (labels or probabilities) of an older frame carried along `flows` (oldest first)
+    to the newest one's frame: composed once, read once. No flows: the result as it is."""
+    if not flows:
+        return result
+    size = result.data.shape[:2] if isinstance(result, Probs) else result.shape[:2]
+    displacement = compose_flows(flows, size)
+    if isinstance(result, Probs):
+        return carry_probs(result, displacement)
+    return carry_labels(result, displacement)

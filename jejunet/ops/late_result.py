@@ -1,29 +1,33 @@
-"""late_result: a result that arrives `delay` frames after its frame, aligned to the current frame.
+"""late_result: a result that arrives some frames after its frame, aligned to the current frame.
 
-Fed by a delayed edge (`labels: {from: segment.labels, delay: 4}`), the node sees on frame t the
-network's output of frame t − delay (SKIPPED where the network did not run). It keeps the flows
-of the last `delay` frames, composes them into one displacement from frame t back to frame
-t − delay, and outputs the result carried there: on the frames a result arrives, SKIPPED on the
-others (a `warp` downstream carries it on, as it does a fresh result). Before the first result
-arrives, and on a scene cut (the gate's `cut` output, when connected), it outputs background
-labels: nothing carried from before is valid there. The executors never run the consumer ahead of the
-producer's value `delay` frames back, so offline runs are deterministic and identical between the
-sequential and the threaded executor, while the network runs concurrently with `delay` frames of
-the cheap path.
+Fed by a delayed edge (`labels: {from: segment.labels, delay: 4}`), the node sees on frame t a
+network output of an earlier frame, the *origin*, which the executor gives in
+`info.origins['labels']` (offline t − delay; realtime whichever frame the network finished
+last), SKIPPED where none arrives. It keeps the flows of the last `max_age` frames by frame
+index, composes those of the frames after the origin into one displacement from frame t back to
+the origin (`flow_compose.FlowLog`, `carry_result`), and outputs the result carried there: on
+the frames a result arrives, SKIPPED on the others (a `warp` downstream carries it on, as it
+does a fresh result). Refused (counted, SKIPPED): a result older than the flows kept, and one
+from before the last scene cut. Before the first result arrives, and on a scene cut (the gate's
+`cut` output, when connected), it outputs background labels: nothing carried from before is
+valid there. Offline runs are deterministic and identical between the sequential and the
+threaded executor, while the network runs concurrently with `delay` frames of the cheap path.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from jejunet.kinds import FLOW, FRAME, LABELS, PROBS, Probs
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext
-from jejunet.ops.flow_compose import carry_labels, carry_probs, compose_flows
+from jejunet.ops.flow_compose import FlowLog, carry_result
 from jejunet.ops.registry import register
+
+RESULTS = ("labels", "probs")
 
 
 class LateResultParams(Params):
@@ -31,33 +35,51 @@ class LateResultParams(Params):
         4,
         ge=1,
         le=128,
-        description="frames between a result's frame and the frame it arrives on: the same as the "
-        "`delay` of the edge feeding 'labels' or 'probs'",
+        description="frames between a result's frame and the frame it arrives on offline: the "
+        "`delay` of the edge feeding 'labels' or 'probs' (checked); the origin when the executor "
+        "gives none",
     )
+    max_age: int = Field(
+        64,
+        ge=1,
+        le=512,
+        description="flows kept (frames): a result whose frame is older is refused (realtime: a "
+        "network slower than this many frames)",
+    )
+
+    @model_validator(mode="after")
+    def _keeps_the_delay(self) -> LateResultParams:
+        if self.max_age < self.delay:
+            raise ValueError(f"max_age ({self.max_age}) must be at least delay ({self.delay})")
+        return self
 
 
 @register
 class LateResult(Operator):
     name = "late_result"
-    summary = "Deliver a result `delay` frames late, carried to the current frame by the composed flows."
+    summary = "Deliver a late result, carried from its own frame to the current one by the composed flows."
     Params = LateResultParams
     inputs = (
         Port(
             "labels",
             LABELS,
-            "labels of frame t − delay (a delayed edge; SKIPPED mostly)",
+            "labels of an earlier frame (a delayed edge; SKIPPED mostly)",
             optional=True,
             skippable=True,
         ),
         Port(
-            "probs", PROBS, "probabilities of frame t − delay (a delayed edge)", optional=True, skippable=True
+            "probs",
+            PROBS,
+            "probabilities of an earlier frame (a delayed edge)",
+            optional=True,
+            skippable=True,
         ),
         Port("flow", FLOW, "this frame's flow back to the previous frame"),
         Port(
             "cut",
             FRAME,
             "the gate's cut output: from a scene cut until its own result arrives, background labels "
-            "(the carried result belongs to the shot before)",
+            "(a result from before the cut belongs to the shot before, and is refused)",
             optional=True,
             skippable=True,
         ),
@@ -67,28 +89,69 @@ class LateResult(Operator):
         Port("probs", PROBS, "the same as probabilities (when 'probs' is connected)"),
     )
 
+    @classmethod
+    def check_delays(cls, params: Params, delays: Mapping[str, int], mode: str) -> list[tuple[str, str]]:
+        """A result comes through a delayed edge; offline its delay is `delay` (the flows kept)."""
+        assert isinstance(params, LateResultParams)
+        problems = []
+        for name in RESULTS:
+            edge = delays.get(name)
+            if edge is None:
+                continue
+            if edge == 0:
+                problems.append((name, f"'{name}' must come through a delayed edge ({{from: …, delay: N}})"))
+            elif mode == "offline" and edge != params.delay:
+                message = f"delay {params.delay} differs from the delay of the edge feeding '{name}' ({edge})"
+                problems.append(("delay", f"{message}: set both to the same number of frames"))
+        return problems
+
     def open(self, ctx: RunContext) -> None:
-        self.flows: deque[np.ndarray] = deque(maxlen=self.params.delay)
+        self.flows = FlowLog(self.params.max_age)
         self.delivered = False
         self.arrivals: list[int] = []
+        self.ages: list[int] = []
+        self.refused = {"too_old": 0, "before_cut": 0}
+        self.last_cut = -1
+
+    def _origin_flows(self, info: FrameInfo, name: str) -> list[np.ndarray] | None:
+        """The flows carrying the arriving result to this frame; None when it is refused."""
+        origin = info.origins.get(name, info.index - self.params.delay)
+        if origin < self.last_cut:
+            self.refused["before_cut"] += 1
+            return None
+        flows = self.flows.since(origin)
+        if flows is None:
+            self.refused["too_old"] += 1
+            return None
+        self.ages.append(info.index - origin)
+        return flows
 
     def process(
         self, info: FrameInfo, flow: np.ndarray, labels: Any = None, probs: Any = None, cut: Any = None
     ) -> dict[str, Any]:
-        self.flows.append(flow)
-        result = probs if isinstance(probs, Probs) else labels if isinstance(labels, np.ndarray) else None
-        if result is None:
-            if self.delivered and not isinstance(cut, np.ndarray):
+        self.flows.add(info.index, flow)
+        is_cut = isinstance(cut, np.ndarray)
+        if is_cut:
+            self.last_cut = info.index
+        name = "probs" if isinstance(probs, Probs) else "labels"
+        result = probs if name == "probs" else labels if isinstance(labels, np.ndarray) else None
+        flows = None if result is None else self._origin_flows(info, name)
+        if flows is None:
+            if self.delivered and not is_cut:
                 return {"labels": SKIPPED, "probs": SKIPPED}
             return {"labels": np.zeros(flow.shape[:2], np.uint8), "probs": SKIPPED}  # nothing known (yet)
         self.delivered = True
         self.arrivals.append(info.index)
-        if isinstance(result, Probs):
-            displacement = compose_flows(list(self.flows), result.data.shape[:2])
-            carried = carry_probs(result, displacement)
+        carried = carry_result(result, flows)
+        if isinstance(carried, Probs):
             return {"labels": carried.argmax(), "probs": carried}
-        displacement = compose_flows(list(self.flows), result.shape[:2])
-        return {"labels": carry_labels(result, displacement), "probs": SKIPPED}
+        return {"labels": carried, "probs": SKIPPED}
 
     def run_info(self) -> dict[str, Any]:
-        return {"late_results": len(self.arrivals), "delay_frames": self.params.delay}
+        ages = sorted(self.ages)
+        info: dict[str, Any] = {"late_results": len(self.arrivals), "delay_frames": self.params.delay}
+        if ages:
+            info["late_age_frames"] = {"p50": ages[len(ages) // 2], "max": ages[-1]}
+        if any(self.refused.values()):
+            info["late_refused"] = dict(self.refused)
+        return info
