@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,7 +13,7 @@ from PIL import Image
 
 from jejunet.kinds import Probs
 from jejunet.media.palette import encode_label_png, read_label_png, voc_palette
-from jejunet.ops.overlay import overlay_labels
+from jejunet.ops.overlay import classes_present, overlay_labels
 from jejunet.ops.resize import resize_image
 from jejunet.ops.upsample import upsample_labels, upsample_probs
 
@@ -93,3 +96,60 @@ def test_overlay_tints_only_foreground() -> None:
     assert out[0, 0].tolist() == [114, 114, 146]
     full = overlay_labels(img, labels, alpha=1.0, background=True)
     assert full[1, 1].tolist() == [0, 0, 0]
+
+
+def _overlay_formula(image: np.ndarray, labels: np.ndarray, alpha: float) -> np.ndarray:
+    """The overlay by definition: class colours by plain indexing, blended where labels != 0."""
+    colours = np.ascontiguousarray(voc_palette()[:, ::-1])[labels]
+    blended = cv2.addWeighted(image, 1.0 - alpha, colours, alpha, 0.0)
+    return np.where((labels != 0)[..., None], blended, image)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 0.3, 1.0])
+def test_overlay_equals_the_formula_byte_for_byte(alpha: float, bikes) -> None:
+    from jejunet.media.video import video_frames
+
+    rng = np.random.default_rng(7)
+    frames = [f for _, f, _ in itertools.islice(video_frames(str(bikes)), 100, 250, 50)]
+    for image in [*frames, rng.integers(0, 256, (31, 17, 3), dtype=np.uint8)]:
+        h, w = image.shape[:2]
+        blobs = np.zeros((h, w), np.uint8)
+        blobs[h // 4 : h // 2, w // 3 : w // 2], blobs[-3:, -5:] = 15, 255
+        for labels in (
+            blobs,
+            rng.integers(0, 256, (h, w), dtype=np.uint8),
+            rng.integers(0, 3, (h, w), dtype=np.uint8),
+        ):
+            out = overlay_labels(image, labels, alpha)
+            np.testing.assert_array_equal(out, _overlay_formula(image, labels, alpha))
+            np.testing.assert_array_equal(
+                overlay_labels(image, labels, alpha, background=True),
+                cv2.addWeighted(
+                    image, 1 - alpha, np.ascontiguousarray(voc_palette()[:, ::-1])[labels], alpha, 0
+                ),
+            )
+    assert classes_present(blobs) == [0, 15, 255]
+    assert classes_present(np.full((4, 4), 7, np.uint8)) == [7]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ids=st.tuples(st.integers(0, 255), st.integers(0, 255)),
+    h=st.integers(1, 30),
+    w=st.integers(1, 30),
+    seed=st.integers(0, 1000),
+    strided=st.booleans(),
+)
+def test_upsample_two_classes_equals_the_threshold(ids, h: int, w: int, seed: int, strided: bool) -> None:
+    rng = np.random.default_rng(seed)
+    data = rng.random((h, w, 2 + strided), dtype=np.float32)
+    data.flat[:3] = [0.5, np.nan, 0.75]  # the threshold itself, a NaN
+    if strided:  # a view, not contiguous
+        data = data[..., 1:]
+    probs = Probs(data, np.array(ids, dtype=np.uint8))
+    for th, tw in ((h, w), (2 * h + 1, 3 * w)):
+        p = cv2.resize(np.ascontiguousarray(data[..., 1]), (tw, th), interpolation=cv2.INTER_LINEAR)
+        expected = np.where(p > 0.5, probs.class_ids[1], probs.class_ids[0]).astype(np.uint8)
+        out = upsample_probs(probs, th, tw)
+        assert out.dtype == np.uint8
+        np.testing.assert_array_equal(out, expected)

