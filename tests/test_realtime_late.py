@@ -210,7 +210,8 @@ def test_keyframe_async_realtime_keeps_the_network_off_the_frame_path(
         compiled, RunContext(pipeline_file=compiled.file), realtime=True, pace=True, hooks=[tap]
     )
     data = report.to_dict()
-    assert data["mode"] == "realtime" and data["edges"]["gate.image->segment.image"]["policy"] == "latest"
+    assert data["mode"] == "realtime" and data["offpath"] == ["segment"]
+    assert data["edges"]["gate.image->segment.image"]["policy"] == "latest"
     assert data["frames"] + data["dropped"] == data["source_frames"] == 50
     keyframes = set(data["keyframe_frames"])
     assert tap.arrivals and all(origin in keyframes and origin <= index for index, origin in tap.arrivals)

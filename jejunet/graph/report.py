@@ -100,6 +100,8 @@ class RunReport:
     edges: dict[str, EdgeStats] = field(default_factory=dict)
     #: frames left out of the timings at the start (warm-up)
     warmup_frames: int = 0
+    #: nodes run off the frame path (threaded, realtime: outputs only through delayed edges)
+    offpath: list[str] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -124,6 +126,7 @@ class RunReport:
             "warmup_frames": self.warmup_frames,
             "latency_ms": percentiles_ms(self.latencies_s),
             "edges": {name: e.summary() for name, e in self.edges.items()},
+            "offpath": self.offpath,
         }
 
     def write(self, path: Path) -> None:

@@ -79,6 +79,7 @@ class ThreadedRun:
         outs: dict[str, list[Edge]] = {nid: [] for nid in compiled.order}
         self.offpath = offpath_nodes(compiled, self.mode)
         self.session.detached = self.offpath
+        report.offpath = sorted(self.offpath)
         for settings in edge_queues(compiled, self.mode):
             stats = report.edges.setdefault(settings.name, EdgeStats(settings.policy, settings.size))
             edge = Edge(settings, stats)
