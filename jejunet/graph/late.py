@@ -59,12 +59,13 @@ def carries_work(edge: Edge, packet: Packet, consumer: Operator) -> bool:
 
 def post(edge: Edge, item: Packet | Eos, consumer: Operator) -> list[Packet]:
     """Put a frame into a mailbox edge if it carries work for `consumer` (EOS always); the frames
-    it evicts (the oldest beyond the edge's size), to be counted as dropped."""
+    it evicts (the oldest beyond the edge's size: one for `latest`), to be counted as dropped."""
     if edge.closed or (isinstance(item, Packet) and not carries_work(edge, item, consumer)):
         return []
     edge.items.append(item)
     evicted: list[Packet] = []
-    while len(edge.items) > edge.settings.size and isinstance(edge.items[0], Packet):
+    size = 1 if edge.settings.policy == "latest" else edge.settings.size
+    while len(edge.items) > size and isinstance(edge.items[0], Packet):
         old = edge.items.popleft()
         assert isinstance(old, Packet)
         if old.info.gap and isinstance(edge.items[0], Packet):  # a forced keyframe's mark survives

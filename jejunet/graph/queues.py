@@ -7,7 +7,7 @@ with room for one frame, so a slow node pushes back to the source, which drops.
 
 Realtime, a node whose outputs leave only through feedback or delayed edges (the network of an
 asynchronous keyframe pipeline: `offpath_nodes`) runs off the frame path: its in-edges are
-*mailboxes* (`latest`, size 1 unless the file says otherwise), outside their producer's outlet,
+*mailboxes* (`latest` unless the file says `drop_oldest`), outside their producer's outlet,
 so the producer never waits for it; they take only frames that carry work for it.
 """
 
