@@ -14,9 +14,12 @@ import pytest
 
 from jejunet.errors import PipelineError
 from jejunet.graph.compiler import Overrides, compile_data, compile_file
+from jejunet.graph.edges import EOS, Edge, Packet
 from jejunet.graph.history import ValueHistory
+from jejunet.graph.late import post
 from jejunet.graph.loader import load_yaml
-from jejunet.graph.queues import offpath_nodes
+from jejunet.graph.queues import EdgeQueueSettings, offpath_nodes
+from jejunet.graph.report import EdgeStats
 from jejunet.graph.scheduler import run_graph
 from jejunet.graph.threaded import run_threaded
 from jejunet.kinds import FRAME
@@ -227,3 +230,18 @@ class LateTap:
     def node_done(self, node: str, frame: int, info: FrameInfo, inputs: dict, **_: Any) -> None:
         if node == "late" and inputs.get("labels") is not SKIPPED:
             self.arrivals.append((frame, info.origins["labels"]))
+
+
+def test_a_mailbox_takes_only_frames_with_work_and_keeps_the_newest() -> None:
+    settings = EdgeQueueSettings("gate", "image", "net", "image", 1, "latest", False, mailbox=True)
+    edge, net = Edge(settings, EdgeStats("latest", 1)), SlowNet(NetParams(), "net")
+    frame = np.zeros((2, 2, 3), np.uint8)
+    packets = [
+        Packet(i, FrameInfo(i, 0, gap=i == 1), 0.0, {"image": frame if i else SKIPPED}) for i in range(4)
+    ]
+    assert post(edge, packets[0], net) == [] and not edge.items  # a skipped frame: no work, not posted
+    assert post(edge, packets[1], net) == []
+    assert post(edge, packets[2], net) == [packets[1]]  # the older one waiting is dropped...
+    assert edge.items[0].info.gap  # ...and its forced-keyframe mark goes to the one kept
+    assert post(edge, EOS, net) == [packets[2]] and list(edge.items) == [EOS]
+    assert edge.stats.dropped == 2
