@@ -63,8 +63,35 @@ def test_timeline_synchronous_keyframes_stall_asynchronous_ones_do_not():
     assert sync.frame_ms_p50 == pytest.approx(15.0) and sync.frame_ms_p95 == pytest.approx(135.0)
     assert sync.shown_fps < 27 and sync.delay_frames == 0
     assert late.shown_fps == pytest.approx(30.0, rel=0.01) and late.frame_ms_p95 == pytest.approx(15.0)
-    assert late.delay_frames == 4 and late.offline_delay == 4  # 120 ms = 3.6 camera frames
+    # handed over at the end of its 15 ms frame, done at 135 ms: the frame starting at 166.7 ms takes it
+    assert late.delay_frames == 5 == late.delay_frames_max and late.offline_delay == 4
     assert late.keyframes_per_s == pytest.approx(3.0, rel=0.02) and 0.3 < late.network_busy < 0.4
+    assert late.keyframes_dropped == 0
+    # reaching the network node 5 ms into the frame: done at 125 ms, taken by the frame at 133.3 ms
+    early = simulate(15.0, 120.0, keys, 30.0, asynchronous=True, delay=4, submit_ms=5.0)
+    assert early.delay_frames == 4
+
+
+def test_timeline_a_busy_network_drops_the_older_waiting_keyframe():
+    from jejunet.android.timeline import simulate
+
+    keys = [True] * 300  # a keyframe on every frame, the network three frames long
+    t = simulate(10.0, 100.0, keys, 30.0, asynchronous=True, delay=4)
+    assert t.shown_fps == pytest.approx(30.0, rel=0.01)  # the frame path never waits
+    assert t.keyframes_per_s == pytest.approx(10.0, rel=0.05)  # one call at a time, back to back
+    assert t.network_busy > 0.95
+    calls = round(t.keyframes_per_s * t.frames / t.shown_fps)
+    assert t.frames - 1 <= calls + t.keyframes_dropped <= t.frames  # each keyframe ran or was dropped
+    assert 3 <= t.delay_frames <= t.delay_frames_max <= 7
+
+
+def test_the_asynchronous_network_is_the_one_the_java_runtime_puts_on_its_own_thread(deeplab_model):
+    from jejunet.android.timeline import asynchronous_networks
+    from jejunet.graph.compiler import compile_file
+
+    # GraphRunner.asynchronousNetworks, the same rule: every consumer reads it through a delayed edge
+    assert asynchronous_networks(compile_file(PIPELINES / "keyframe_async.yaml")) == {"segment"}
+    assert asynchronous_networks(compile_file(PIPELINES / "deeplab_keyframe.yaml")) == set()
 
 
 @pytest.mark.slow
@@ -75,7 +102,29 @@ def test_plan_json_prints_the_timeline(cli, bikes):
     )  # fmt: skip
     assert result.code == 0, result.err
     plan = json.loads(result.out)
-    for key in ("shown_fps", "frame_ms_p50", "frame_ms_p95", "network_ms", "keyframes_per_s", "delay_frames"):
-        assert isinstance(plan[key], int | float), key
     assert plan["asynchronous"] and plan["offline_delay"] == 4
     assert plan["frame_ms_p95"] < plan["network_ms"]  # the network is off the frame path
+    assert plan["delay_frames"] >= plan["network_ms"] / (1000 / 30)  # at least the network's time in frames
+    segment = next(n for n in plan["nodes"] if n["node"] == "segment")
+    assert "3 big cores beside the frame path" in segment["how"] or "1 threads" in segment["how"]
+    assert any("realtime schedule: segment runs on its own thread" in a for a in plan["assumptions"])
+
+
+TIMELINE_KEYS = ("shown_fps", "frame_ms_p50", "frame_ms_p95", "network_ms", "keyframes_per_s", "delay_frames")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pipeline", sorted(p.name for p in PIPELINES.glob("*.yaml")))
+def test_every_shipped_pipeline_plans_the_timeline_keys(cli, tmp_path, bikes, pipeline):
+    report = tmp_path / "plan.json"
+    result = cli(
+        "graph", "plan", PIPELINES / pipeline, "--device", "pixel2", "--input", bikes, "--frames", "3",
+        "--json", report,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert "timeline (network on " in result.out  # the text output stays
+    plan = json.loads(report.read_text())
+    for key in TIMELINE_KEYS:
+        assert isinstance(plan[key], int | float) and plan[key] >= 0, key
+    assert isinstance(plan["delay_frames"], int)
+    assert plan["asynchronous"] == (pipeline == "keyframe_async.yaml")

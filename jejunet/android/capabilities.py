@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: bumped whenever the Java runtime gains or loses an operator or a parameter value
-CAPABILITIES_VERSION = 3
+CAPABILITIES_VERSION = 4
 #: the most interpreter threads the phone runtime takes
 MAX_THREADS = 8
 
@@ -115,6 +115,7 @@ CAPABILITIES: dict[str, OpCapability] = {
                 "prediction_threshold",
                 "predict_size",
                 "object_weight",
+                "occlusion_units",
             )
         },
         "integer features: the phone makes the host's decisions (target_fps follows the phone's own clock)",
@@ -133,8 +134,10 @@ CAPABILITIES: dict[str, OpCapability] = {
     ),
     "late_result": OpCapability(
         "late_result",
-        {"delay": ANY},
-        "offline replay reads the delayed edge as the host does; realtime on the phone: see docs/android.md",
+        {"delay": ANY, "max_age": ANY},
+        "the app's realtime schedule runs the network on its own thread and delivers its result as soon as "
+        "it is done (the age comes with it); the fixed-delay schedule replays the host's offline runs: see "
+        "docs/android.md",
     ),
     "encode": OpCapability(
         "display",

@@ -20,7 +20,7 @@ from jejunet.android.bundle import check_capabilities, network_size
 from jejunet.android.capabilities import phone_threads
 from jejunet.android.fixtures import without_host_sinks
 from jejunet.android.macs import count_macs
-from jejunet.android.timeline import Timeline, network_delay, simulate
+from jejunet.android.timeline import Timeline, asynchronous_networks, network_delay, simulate
 from jejunet.errors import UserError
 from jejunet.graph.compiler import Overrides, compile_file
 from jejunet.graph.scheduler import run_graph
@@ -92,18 +92,23 @@ class Plan:
     keyframes: list[bool] = field(default_factory=list)
     delay: int = 0
     network_nodes: tuple[str, ...] = ()
+    #: network nodes that run on their own thread on the phone (the Java runtime's realtime schedule)
+    asynchronous_nodes: tuple[str, ...] = ()
 
     def timeline(self) -> Timeline:
         """The phone's frame timeline (jejunet.android.timeline) from these costs and decisions."""
         network = [c for c in self.costs if c.node in self.network_nodes]
         cheap = sum(c.phone_ms * c.calls_per_frame for c in self.costs if c.node not in self.network_nodes)
+        first = next((i for i, c in enumerate(self.costs) if c.node in self.network_nodes), len(self.costs))
+        before = sum(c.phone_ms * c.calls_per_frame for c in self.costs[:first])
         return simulate(
             cheap,
             sum(c.phone_ms for c in network),
             self.keyframes or [True] * self.frames,
             self.device.camera_fps,
-            asynchronous=self.delay > 0,
+            asynchronous=bool(self.asynchronous_nodes),
             delay=self.delay,
+            submit_ms=before,
         )
 
     @property
@@ -137,11 +142,16 @@ class Plan:
             f"a frame on which the network runs takes {self.keyframe_ms:.1f} ms"
         )
         t = self.timeline()
+        where = "network on its own thread" if t.asynchronous else "network on the frame path"
         lines.append(
-            f"timeline ({'network on its own thread' if t.asynchronous else 'network on the frame path'}): "
-            f"shown {t.shown_fps:.1f} fps, frame {t.frame_ms_p50:.1f} ms p50 / {t.frame_ms_p95:.1f} ms p95, "
-            f"network {t.network_ms:.1f} ms, {t.keyframes_per_s:.1f} keyframes/s, "
-            f"results {t.delay_frames} frames late"
+            f"timeline ({where}): shown {t.shown_fps:.1f} fps, frame {t.frame_ms_p50:.1f} ms p50 / "
+            f"{t.frame_ms_p95:.1f} ms p95, network {t.network_ms:.1f} ms, {t.keyframes_per_s:.1f} keyframes/s"
+            + (
+                f", results {t.delay_frames} frames late (max {t.delay_frames_max}), network thread busy "
+                f"{t.network_busy:.0%}, {t.keyframes_dropped} keyframes dropped"
+                if t.asynchronous
+                else ""
+            )
         )
         lines.append("assumptions:")
         lines += [f"  - {a}" for a in self.assumptions]
@@ -163,6 +173,25 @@ class Plan:
             },
             indent=2,
         )
+
+
+def _threads_assumption(asynchronous: tuple[str, ...], device: Device) -> str:
+    """How the phone's runtime uses its threads for this pipeline (the Java GraphRunner's schedules)."""
+    if not asynchronous:
+        return (
+            "nodes run one after the other on the frame path's thread (the camera's), the network among them "
+            "(its outputs are read on the frame path); the interpreter's own threads are the only parallelism"
+        )
+    return (
+        f"realtime schedule: {', '.join(asynchronous)} runs on its own thread (its outputs leave only "
+        "through delayed edges); the frame path hands it each keyframe and never waits, one call at a "
+        "time, the newest keyframe waiting in a one-slot mailbox (an older waiting one is dropped), a "
+        "result delivered at the start of the first frame after it finished; its interpreter gets at "
+        f"most {device.big_cores - 1} of the {device.big_cores} big cores (one is the frame path's); the "
+        "frame path is assumed not slowed by it otherwise (memory bandwidth, thermal throttling not "
+        "modelled); the gate's decisions are the host's offline ones (fixed delay), though realtime "
+        "arrivals can move them"
+    )
 
 
 def thread_speedup(threads: int, device: Device, four_thread_speedup: float) -> float:
@@ -253,6 +282,7 @@ def plan_pipeline(
         how = f"given with --factor (measured: {measured:.1f}×)"
 
     plan = Plan(compiled.spec.name or file.stem, device, n, factor, how)
+    plan.asynchronous_nodes = tuple(sorted(asynchronous_networks(compiled)))
     plan.costs.append(NodeCost(source, "camera", 1.0, 0.0, device.camera_ms, "stated: YUV_420_888 → ARGB"))
     for nid in compiled.order:
         node = compiled.nodes[nid]
@@ -269,11 +299,14 @@ def plan_pipeline(
             macs = count_macs(path)
             fp32 = load_model(path, entry, 1, node.params.delegate).signature.input_dtype == "float32"
             threads = phone_threads(node.params.num_threads, node.workers)  # as compiled for Android
-            speed = thread_speedup(threads, device, speedup4)
+            # on its own thread the network shares the big cores with the frame path: one is the frame path's
+            cores = min(threads, device.big_cores - 1) if nid in plan.asynchronous_nodes else threads
+            speed = thread_speedup(cores, device, speedup4)
             ms = macs / 1e9 * int8_ms_per_gmac_1t * (device.fp32_over_int8 if fp32 else 1.0) / speed
             detail = (
                 f"{macs / 1e9:.3f} GMAC × {int8_ms_per_gmac_1t:.1f} ms/GMAC"
-                f"{f' × fp32 {device.fp32_over_int8:.2f}' if fp32 else ''} / {speed:.2f} ({threads} threads)"
+                f"{f' × fp32 {device.fp32_over_int8:.2f}' if fp32 else ''} / {speed:.2f} ({threads} threads"
+                f"{f' on {cores} big cores beside the frame path' if cores != threads else ''})"
             )
             plan.costs.append(NodeCost(nid, node.op.name, calls, host_ms, ms, detail))
         else:
@@ -305,8 +338,7 @@ def plan_pipeline(
         f"{input or 'the pipeline source'} ({keyframes / n:.0%})",
         f"camera frames {device.camera_ms:g} ms (YUV → ARGB), display {device.display_ms:g} ms "
         "(stated, not measured)",
-        "nodes run one after the other on one thread (as the Java GraphRunner does); the interpreter's "
-        "own threads are the only parallelism",
+        _threads_assumption(plan.asynchronous_nodes, device),
         "not verified on a device: no phone is reachable from this machine",
     ]
     return plan

@@ -14,7 +14,12 @@ import android.os.HandlerThread;
 import java.util.Collections;
 import org.jejunet.core.Image;
 
-/** Camera2 frames (back camera, YUV_420_888 through an ImageReader) delivered as ARGB on a background thread. */
+/**
+ * Camera2 frames (back camera, YUV_420_888 through an ImageReader) delivered as ARGB on a
+ * background thread: that thread is the frame path. It takes the newest frame when it is free
+ * (`acquireLatestImage`; the reader drops older ones), so the frame path runs at the camera's
+ * rate as long as a frame costs less than the camera's period.
+ */
 public final class CameraFrames {
     /** Receives every frame that the pipeline keeps up with (the reader drops the rest). */
     public interface Listener {
@@ -130,6 +135,11 @@ public final class CameraFrames {
         }
         if (thread != null) {
             thread.quitSafely();
+            try {
+                thread.join(); // the frame in progress (the frame path runs on this thread) ends first
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             thread = null;
         }
     }

@@ -16,6 +16,7 @@ import org.jejunet.core.FrameSink;
 import org.jejunet.core.GraphRunner;
 import org.jejunet.core.Image;
 import org.jejunet.core.ModelRunner;
+import org.jejunet.core.NetworkStats;
 import org.jejunet.core.NodeSpec;
 import org.jejunet.core.OpticalFlow;
 import org.jejunet.core.Operator;
@@ -25,6 +26,10 @@ import org.jejunet.core.OverlayOp;
  * Runs the bundle in assets/bundle on the back camera and shows the result. The model runtime
  * (LiteRT) and the optical flow (OpenCV) come from the Gradle build's `gradle` source set, found
  * by name; a build without them (the debug APK built by build.sh) says so on screen.
+ *
+ * <p>Threads: the camera's thread is the frame path (GraphRunner in its realtime schedule: a
+ * network whose result reaches the frame path through a delayed edge runs on its own thread and
+ * never holds a frame up); the UI thread only draws.
  */
 public final class MainActivity extends Activity implements CameraFrames.Listener, FrameSink {
     private static final int CAMERA_REQUEST = 1;
@@ -33,6 +38,7 @@ public final class MainActivity extends Activity implements CameraFrames.Listene
     private CameraFrames camera;
     private String[] names = new String[0];
     private String overlayNode;
+    private String networkNode;
     private int frames;
     private long startNs;
 
@@ -53,7 +59,8 @@ public final class MainActivity extends Activity implements CameraFrames.Listene
             }
             ModelRunner.Factory models = (ModelRunner.Factory) platform("org.jejunet.app.LiteRtModels");
             OpticalFlow.Factory flow = (OpticalFlow.Factory) platform("org.jejunet.app.DisFlow");
-            runner = new GraphRunner(bundle, new Environment(models, flow, this));
+            runner = new GraphRunner(bundle, new Environment(models, flow, this), GraphRunner.Schedule.REALTIME);
+            networkNode = runner.asynchronousNodes().isEmpty() ? null : runner.asynchronousNodes().iterator().next();
             status(bundle.name + ": waiting for the camera");
         } catch (BundleException e) {
             status("cannot run the bundle: " + e.getMessage());
@@ -125,7 +132,11 @@ public final class MainActivity extends Activity implements CameraFrames.Listene
         if (startNs == 0) {
             startNs = timestampNs;
         }
-        runner.runFrame(new FrameInfo(frames++, (timestampNs - startNs) / 1e9), frame);
+        try {
+            runner.runFrame(new FrameInfo(frames++, (timestampNs - startNs) / 1e9), frame);
+        } catch (IllegalStateException e) { // the network's thread failed, or the runner is closed
+            status(e.getMessage());
+        }
     }
 
     @Override
@@ -139,7 +150,11 @@ public final class MainActivity extends Activity implements CameraFrames.Listene
         Operator overlay = overlayNode == null ? null : runner.operator(overlayNode);
         final int[] legend = overlay instanceof OverlayOp && ((OverlayOp) overlay).legend
                 ? ((OverlayOp) overlay).presentClasses() : new int[0];
-        final String text = info.timestamp > 0 ? String.format("%.1f fps", (info.index + 1) / info.timestamp) : "";
+        String rate = info.timestamp > 0 ? String.format("%.1f fps", (info.index + 1) / info.timestamp) : "";
+        NetworkStats network = networkNode == null ? null : runner.networkStats(networkNode);
+        final String text = network == null || network.lastDelayFrames < 0 ? rate
+                : rate + String.format(" · network %d frames late, %d keyframes dropped", network.lastDelayFrames,
+                        network.dropped);
         runOnUiThread(new Runnable() {
             @Override
             public void run() {

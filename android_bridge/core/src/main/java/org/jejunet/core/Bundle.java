@@ -21,7 +21,7 @@ import org.json.JSONObject;
  */
 public final class Bundle {
     public static final int SCHEMA_VERSION = 1;
-    public static final int CAPABILITIES_VERSION = 3;
+    public static final int CAPABILITIES_VERSION = 4;
     private static final Pattern SAFE_PATH = Pattern.compile("^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$");
     private static final Charset UTF8 = Charset.forName("UTF-8");
 

@@ -23,10 +23,10 @@ public final class Operators {
         PARAMS_BY_OP.put("display", Collections.<String>emptyList());
         PARAMS_BY_OP.put("keyframe_gate", Arrays.asList("interval", "motion_threshold", "object_motion_threshold",
                 "scene_cut", "cut_threshold", "target_fps", "max_gap", "thumb_size", "prediction_threshold",
-                "predict_size", "object_weight"));
+                "predict_size", "object_weight", "occlusion_units"));
         PARAMS_BY_OP.put("optical_flow", Arrays.asList("preset", "width"));
         PARAMS_BY_OP.put("warp", Arrays.asList("method", "fuse"));
-        PARAMS_BY_OP.put("late_result", Arrays.asList("delay"));
+        PARAMS_BY_OP.put("late_result", Arrays.asList("delay", "max_age"));
     }
 
     /** Every operator this runtime can run. */
