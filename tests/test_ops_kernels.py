@@ -111,7 +111,8 @@ def test_overlay_equals_the_formula_byte_for_byte(alpha: float, bikes) -> None:
 
     rng = np.random.default_rng(7)
     frames = [f for _, f, _ in itertools.islice(video_frames(str(bikes)), 100, 250, 50)]
-    for image in [*frames, rng.integers(0, 256, (31, 17, 3), dtype=np.uint8)]:
+    odd = rng.integers(0, 256, (31, 17, 4), dtype=np.uint8)[..., 1:]  # a view: channels not contiguous
+    for image in [*frames, rng.integers(0, 256, (31, 17, 3), dtype=np.uint8), odd]:
         h, w = image.shape[:2]
         blobs = np.zeros((h, w), np.uint8)
         blobs[h // 4 : h // 2, w // 3 : w // 2], blobs[-3:, -5:] = 15, 255

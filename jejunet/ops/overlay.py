@@ -62,11 +62,12 @@ def overlay_labels(
         return out
     cols = np.flatnonzero(labels.any(axis=0))
     box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # only where there is something to tint
-    sub_labels = np.ascontiguousarray(labels[box])
-    blended = _blend(np.ascontiguousarray(image[box]), sub_labels, alpha)
-    region = np.ascontiguousarray(out[box])
-    cv2.copyTo(blended, (sub_labels != 0).view(np.uint8), region)
-    out[box] = region
+    # OpenCV reads the box views and writes into `out`'s as they are (rows contiguous): no copies
+    sub_labels = labels[box]
+    region = out[box]
+    written = cv2.copyTo(_blend(image[box], sub_labels, alpha), (sub_labels != 0).view(np.uint8), region)
+    if not np.shares_memory(written, out):  # a layout OpenCV had to copy (never for a C-order frame)
+        region[...] = written
     return out
 
 
