@@ -8,7 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from jejunet.ops import gate_features as gf
 from jejunet.ops import gate_prediction as gp
+from jejunet.ops import gate_reference as ref
 from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
 from jejunet.ops.decode import video_frames
 from jejunet.ops.keyframe_gate import (
@@ -337,3 +339,150 @@ def test_prediction_threshold_is_decided_in_integers() -> None:
     error = gp.Error(num=1500, den=1000, entering=0)  # exactly 1.5
     assert not gp.exceeds(error, 1.5) and gp.exceeds(error, 1.499) and not gp.exceeds(error, 1.5004)
     assert gp.milli(0.0005) == 1 and gp.milli(1.2345) == 1235
+
+
+# --- the cheap path: shared-sample kernels equal the plain definitions (gate_reference.py) ----
+
+
+@pytest.fixture(scope="module")
+def bikes_gate(bikes: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """60 frames of bikes.mp4 at the default model's input (512×288) and the flow node's flow."""
+    from jejunet.ops.optical_flow import OpticalFlow, OpticalFlowParams
+
+    frames = [
+        resize_image(f, 512, 288, "stretch", "linear")
+        for _, (_, f, _) in zip(range(60), video_frames(str(bikes)), strict=False)
+    ]
+    flow = OpticalFlow(OpticalFlowParams(preset="fast", width=128), "flow")
+    flow.open(RunContext())
+    return frames, [flow.process(FrameInfo(i, i / 25), f)["flow"] for i, f in enumerate(frames)]
+
+
+@pytest.mark.parametrize("shape", [(288, 512), (100, 130), (37, 61), (5, 9), (720, 1280)])
+def test_shared_sample_features_equal_the_plain_definitions(shape: tuple[int, int]) -> None:
+    """Grids of every size (more cells than samples included) and histograms, read from one sample."""
+    image = np.random.default_rng(shape[0]).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    image[: shape[0] // 2] //= 3  # not uniform: blocks differ
+    sample = gf.Sample(image)
+    sample.planes(1)  # a finer stride first: every grid below reads it
+    for size in (4, 7, 32, 64):
+        expected = ref.grey_thumbnail(image, size)
+        assert np.array_equal(grey_thumbnail(image, size), expected), size
+        assert np.array_equal(grey_thumbnail(image, size, sample), expected), size
+    for grid, shift, step in ((2, 5, 2), (3, 4, 1), (2, 3, 3)):  # the last: codes beyond uint16
+        expected = ref.colour_histograms(image, grid, shift, step)
+        assert np.array_equal(colour_histograms(image, grid, shift, step, sample), expected)
+
+
+def test_grey_sample_is_exact_up_to_white() -> None:
+    """(29 B + 150 G + 77 R + 128) >> 8 in uint16 arithmetic (at most 65408 before the shift)."""
+    levels = np.array([*range(0, 256, 5), 254, 255], np.uint8)
+    b, g, r = np.meshgrid(levels, levels, levels, indexing="ij")
+    image = np.stack([b, g, r], -1).reshape(len(levels), -1, 3)
+    wide = image.astype(np.int32)
+    expected = (29 * wide[..., 0] + 150 * wide[..., 1] + 77 * wide[..., 2] + 128) >> 8
+    assert np.array_equal(gf.Sample(image).grey(1), expected) and expected.max() == 255
+
+
+def test_prediction_kernels_equal_the_plain_definitions() -> None:
+    rng = np.random.default_rng(5)
+    for size, (h, w) in ((64, (288, 512)), (16, (50, 70)), (5, (40, 40))):
+        flow = rng.normal(0, 6, (h, w, 2)).astype(np.float32)
+        assert np.array_equal(gp.flow_on_grid(flow, size), ref.flow_on_grid(flow, size))
+        displacement = rng.integers(-80, 80, (size, size, 2)).astype(np.int64)
+        step = gp.flow_on_grid(flow, size)
+        assert np.array_equal(gp.compose(displacement, step), ref.compose(displacement, step))
+        key = rng.integers(0, 256, (size, size)).astype(np.int32)
+        current = rng.integers(0, 256, (size, size)).astype(np.int32)
+        objects = rng.random((size, size)) < 0.3
+        fast_predict, plain_predict = gp.predict(key, displacement), ref.predict(key, displacement)
+        for value, expected in zip(fast_predict, plain_predict, strict=True):
+            assert np.array_equal(value, expected)
+        for units in (0, 1, 4):
+            fast = gp.prediction_error(key, displacement, current, objects, 3, gp.texture(key), units)
+            assert fast == ref.prediction_error(key, displacement, current, objects, 3, units)
+        assert fast.occluded > 0 or size < 16  # random displacements fold the field everywhere
+
+
+BIKES_PRED_KEYS = [0, 6, 13, 18, 22, 26, 30, 34, 38, 42, 46, 51, 57]  # recorded before the cheap path
+BIKES_MIX_KEYS = [0, 12, 19, 24, 30, 38, 44, 49, 59]
+
+
+def test_cheap_gate_takes_the_decisions_recorded_before_it(bikes_gate) -> None:
+    """bikes.mp4 at 512×288 with the flow node's flow: the keyframes the gate took before its
+    features shared one sample (recorded then), with the prediction error alone and mixed with
+    the thumbnail policies (object labels fed back on keyframes)."""
+    frames, flows = bikes_gate
+    cases = {
+        "pred": (dict(prediction_threshold=1.0, motion_threshold=None, max_gap=60), BIKES_PRED_KEYS),
+        "mix": (
+            dict(prediction_threshold=1.5, motion_threshold=30.0, object_motion_threshold=4.0, max_gap=40),
+            BIKES_MIX_KEYS,
+        ),
+    }
+    for name, (params, expected) in cases.items():
+        gate = KeyframeGate(KeyframeGateParams(**params), "gate")
+        gate.open(RunContext())
+        labels = None
+        for i, (frame, flow) in enumerate(zip(frames, flows, strict=True)):
+            out = gate.process(FrameInfo(i, i / 25), frame, labels, flow)
+            labels = None
+            if out["image"] is not SKIPPED:
+                labels = np.zeros((288, 512), np.uint8)
+                labels[(i * 7) % 200 : (i * 7) % 200 + 80, (i * 13) % 400 : (i * 13) % 400 + 100] = 15
+        assert sorted(gate.reasons) == expected, name
+
+
+# --- flow reliability: occlusion boundaries from the composed displacement ------------------
+
+
+def object_over_background(n: int, dx: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A textured 64×64 patch moving right `dx` px a frame over a still textured 256×256 scene,
+    with the exact backward flow (the patch's pixels came from dx to their left, the rest stay)."""
+    scene, patch = textured(256, 1), textured(64, 2)
+    frames, flows = [], []
+    for i in range(n):
+        frame = scene.copy()
+        frame[96:160, 40 + dx * i : 104 + dx * i] = patch
+        flow = np.zeros((256, 256, 2), np.float32)
+        if i:
+            flow[96:160, 40 + dx * i : 104 + dx * i, 0] = -dx
+        frames.append(frame)
+        flows.append(flow)
+    return frames, flows
+
+
+def test_occlusion_cells_behind_a_moving_object_and_none_on_a_pan() -> None:
+    """Where the patch was at the keyframe, the uncovered background (still) and the patch (moved)
+    both land on the same keyframe cells: occlusion cells there, growing with the gap; a pan
+    of the whole frame moves every cell alike and marks none."""
+    params = dict(
+        prediction_threshold=100.0, occlusion_units=4, motion_threshold=None, scene_cut=False, max_gap=100
+    )
+    frames, flows = object_over_background(8, 4)  # a cell a frame
+    moving = run_flow_gate(frames, flows, **params)
+    occluded = moving.occluded  # one cell apart: not yet; from two cells on, more each frame
+    assert occluded[0] == 0 < occluded[1] < occluded[3] < occluded[6], occluded
+    assert run_flow_gate(*pan(8, 4), **params).occluded == [0] * 7
+    # where: the patch's rows, from its left edge at the keyframe to its left edge now (4 px cells)
+    key = grey_thumbnail(frames[0], 64)
+    displacement = np.zeros((64, 64, 2), np.int64)
+    for flow in flows[1:]:
+        displacement = gp.compose(displacement, gp.flow_on_grid(flow, 64))
+    py, px = gp.source(displacement)
+    _, entering = gp.predict(key, displacement)
+    rows, cols = np.nonzero(gp.occluded(displacement, py, px, entering))
+    assert rows.min() == 96 // 4 and rows.max() == 160 // 4 - 1
+    assert cols.min() == 40 // 4 and cols.max() == (40 + 7 * 4) // 4
+
+
+def test_occlusion_counts_where_the_residual_sees_nothing() -> None:
+    """A patch of the background's own grey moving over it leaves no photometric residual; its
+    motion boundary still costs keyframes once occlusion_units is on, and none while it is off."""
+    frames, flows = object_over_background(12, 3)
+    flat = [np.full_like(f, 120) for f in frames]
+    params = dict(prediction_threshold=0.5, motion_threshold=None, scene_cut=False, max_gap=100)
+    assert run_flow_gate(flat, flows, **params).reasons == {0: "first"}
+    with_occlusion = run_flow_gate(flat, flows, occlusion_units=64, **params)
+    assert set(with_occlusion.reasons.values()) == {"first", "prediction"}
+    assert with_occlusion.run_info()["occluded_cells"]["max"] > 0

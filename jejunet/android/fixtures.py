@@ -5,6 +5,11 @@ Every node's outputs on every frame are saved (one compressed .npz per frame, en
 recorded values fed it. For model nodes the exact input tensor and the raw output tensor are
 saved too (`node.@input`, `node.@output`), so the Java runtime replays the network call.
 Host-only sinks (video and label writers) are left out: they have nothing to compare.
+
+Each keyframe gate with the prediction-error policy is also replayed, on the same inputs, with
+the settings of `GATE_VARIANTS` (its own, and with the occlusion signal on): `gate_variants` in
+fixtures.json holds their keyframes and the integer prediction error of every frame, so the
+Java gate is checked on settings the shipped pipelines leave off.
 """
 
 from __future__ import annotations
@@ -22,9 +27,15 @@ from jejunet.graph.compiler import CompiledGraph, Overrides, compile_data, compi
 from jejunet.graph.report import RunReport
 from jejunet.graph.scheduler import run_graph
 from jejunet.kinds import Probs
-from jejunet.ops.base import SKIPPED, Operator, RunContext
+from jejunet.ops.base import SKIPPED, FrameInfo, Operator, RunContext
 
 FIXTURES = "fixtures.json"
+#: gate settings replayed beside each prediction-error gate (over its own parameters)
+GATE_VARIANTS: tuple[dict[str, Any], ...] = (
+    {},
+    {"occlusion_units": 4},
+    {"occlusion_units": 2, "prediction_threshold": 1.0, "motion_threshold": 30.0},
+)
 
 
 def without_host_sinks(compiled: CompiledGraph) -> CompiledGraph:
@@ -43,24 +54,60 @@ def _arrays(key: str, value: Any) -> dict[str, np.ndarray]:
     raise UserError(f"cannot record a value of type {type(value).__name__} for {key}")
 
 
+class GateVariants:
+    """Fresh keyframe gates with other settings, fed the inputs a recorded gate node was given."""
+
+    def __init__(self, op: Operator) -> None:
+        base = op.params.model_dump()
+        self.gates = []
+        for change in GATE_VARIANTS:
+            gate = type(op)(type(op.params)(**{**base, **change}), op.node_id)
+            gate.open(RunContext())
+            self.gates.append(gate)
+        self.keyframes: list[list[int]] = [[] for _ in self.gates]
+        self.errors: list[list[list[int] | None]] = [[] for _ in self.gates]
+
+    def feed(self, info: FrameInfo, number: int, inputs: dict[str, Any]) -> None:
+        for k, gate in enumerate(self.gates):
+            if gate.process(info, **inputs)["image"] is not SKIPPED:
+                self.keyframes[k].append(number)
+            error = gate.last_error
+            self.errors[k].append(None if error is None else [error.num, error.den])
+
+    def document(self) -> list[dict[str, Any]]:
+        return [
+            {"params": gate.params.model_dump(mode="json"), "keyframes": keys, "errors": errors}
+            for gate, keys, errors in zip(self.gates, self.keyframes, self.errors, strict=True)
+        ]
+
+
 class Recorder:
     """A run hook: what every node gave on every frame, one .npz per frame in `work`; the index of
-    which nodes ran (`frames`)."""
+    which nodes ran (`frames`); the gate variants' decisions (`variants`)."""
 
     def __init__(self, work: Path) -> None:
         self.work = work
         self.frames: list[dict[str, Any]] = []
         self.arrays: dict[str, np.ndarray] = {}
         self.called: list[str] = []
+        self.variants: dict[str, GateVariants] = {}
 
     def frame_started(self, **_: Any) -> None:
         self.arrays, self.called = {}, []
 
     def node_done(
-        self, node: str, op: Operator, inputs: dict[str, Any], outputs: dict[str, Any], **_: Any
+        self,
+        node: str,
+        op: Operator,
+        inputs: dict[str, Any],
+        outputs: dict[str, Any],
+        info: FrameInfo,
+        **_: Any,
     ) -> None:
         if not op.is_source:
             self.called.append(node)
+        if op.name == "keyframe_gate" and op.params.prediction_threshold is not None:  # type: ignore[attr-defined]
+            self.variants.setdefault(node, GateVariants(op)).feed(info, len(self.frames), inputs)
         tensors = op.network_io(inputs)  # the network's exact input and raw output, for replay
         if tensors is not None:
             self.arrays[f"{node}.@output"], self.arrays[f"{node}.@input"] = tensors[1], tensors[0]
@@ -100,6 +147,7 @@ def _document(
         ],
         "keyframes": report.keyframe_frames,
         "runtime": report.runtime,
+        "gate_variants": {node: variants.document() for node, variants in recorder.variants.items()},
     }
 
 

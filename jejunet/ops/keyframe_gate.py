@@ -11,7 +11,9 @@ objects); `target_fps` (budget) runs the network whenever the time budget allows
 interval/motion/prediction keyframes when it does not.
 
 The features are integer arithmetic on the frame (grey thumbnail, colour histograms) so that the
-Android runtime can reproduce every decision exactly.
+Android runtime can reproduce every decision exactly. They are read from one strided sample of
+the frame (gate_features.py), and only those a policy that is on needs: no thumbnail without a
+motion policy, no histograms without scene cuts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from pydantic import Field
 
 from jejunet.kinds import FLOW, FRAME, LABELS, UNKNOWN, Shape
+from jejunet.ops import gate_features as gf
 from jejunet.ops import gate_prediction as gp
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext, ShapeCheck
 from jejunet.ops.registry import register
@@ -72,6 +75,14 @@ class KeyframeGateParams(Params):
         "texture (about: cells of misalignment; None: off)",
     )
     predict_size: int = Field(64, ge=4, le=256, description="side of the grey grid for the prediction error")
+    occlusion_units: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="texture units each cell on one side of an occlusion boundary counts at least in the "
+        "prediction error (cells whose keyframe source is also claimed by cells displaced 2 cells "
+        "differently; 0: not looked for)",
+    )
     object_weight: int = Field(
         3, ge=0, le=64, description="extra weight of cells where the labels show objects (prediction error)"
     )
@@ -82,42 +93,25 @@ def sample_step(image: np.ndarray, cells: int) -> int:
     return max(1, min(image.shape[:2]) // (2 * cells))
 
 
-def grey_thumbnail(image: np.ndarray, size: int) -> np.ndarray:
+def grey_thumbnail(image: np.ndarray, size: int, sample: gf.Sample | None = None) -> np.ndarray:
     """size×size int32 block means of the integer grey image ((29 B + 150 G + 77 R + 128) >> 8).
 
-    Computed on every `sample_step`-th pixel, so its cost does not grow with the frame.
+    Computed on every `sample_step`-th pixel, so its cost does not grow with the frame; `sample`
+    shares the sampled planes between the frame's features.
     """
-    step = sample_step(image, size)
-    bgr = image[::step, ::step].astype(np.int32)
-    grey = (29 * bgr[..., 0] + 150 * bgr[..., 1] + 77 * bgr[..., 2] + 128) >> 8
-    h, w = grey.shape
-    ys = (np.arange(size) * h) // size
-    xs = (np.arange(size) * w) // size
-    sums = np.add.reduceat(np.add.reduceat(grey, ys, axis=0), xs, axis=1)
-    heights = np.diff(np.append(ys, h))[:, None]
-    widths = np.diff(np.append(xs, w))[None, :]
-    return sums // (heights * widths)
+    sample = sample or gf.Sample(image)
+    return gf.block_means(sample.grey(sample_step(image, size)), size)
 
 
 def colour_histograms(
-    image: np.ndarray, grid: int = HIST_GRID, shift: int = HIST_SHIFT, step: int = HIST_STEP
+    image: np.ndarray,
+    grid: int = HIST_GRID,
+    shift: int = HIST_SHIFT,
+    step: int = HIST_STEP,
+    sample: gf.Sample | None = None,
 ) -> np.ndarray:
     """grid²×bins int64 colour histograms of the frame's grid cells, on every `step`-th pixel."""
-    levels = 8 - shift
-    sampled = image[::step, ::step]
-    b, g, r = (sampled[..., c].astype(np.int32) >> shift for c in range(3))
-    code = (b << (2 * levels)) | (g << levels) | r
-    h, w = code.shape
-    bins = 1 << (3 * levels)
-    cells = [
-        np.bincount(
-            code[i * h // grid : (i + 1) * h // grid, j * w // grid : (j + 1) * w // grid].ravel(),
-            minlength=bins,
-        )
-        for i in range(grid)
-        for j in range(grid)
-    ]
-    return np.stack(cells)
+    return gf.histograms(sample or gf.Sample(image), grid, shift, step)
 
 
 def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -157,6 +151,7 @@ class GateState:
     prev_hist: np.ndarray | None = None
     objects: np.ndarray | None = None  # object_cells of the latest labels seen
     key_grid: np.ndarray | None = None  # the last keyframe's grey grid (prediction error)
+    key_texture: tuple[int, int] | None = None  # gp.texture of key_grid, computed once a keyframe
     displacement: np.ndarray | None = None  # from this frame to the last keyframe, 1/16 cell
     pred_objects: np.ndarray | None = None  # object cells at predict_size
 
@@ -164,16 +159,21 @@ class GateState:
 def decide(
     p: KeyframeGateParams,
     state: GateState,
-    thumb: np.ndarray,
-    hist: np.ndarray,
+    thumb: np.ndarray | None,
+    hist: np.ndarray | None,
     budget_ok: bool | None,
     error: gp.Error | None = None,
 ) -> str | None:
-    """The reason this frame is a keyframe, or None. Pure: the caller updates the state."""
-    if state.key_thumb is None:
+    """The reason this frame is a keyframe, or None. Pure: the caller updates the state.
+
+    `thumb` may be None when no thumbnail policy (motion, object motion) is on, `hist` when
+    scene cuts are off.
+    """
+    if state.last_key < 0:
         return "first"
     if (
         p.scene_cut
+        and hist is not None
         and state.prev_hist is not None
         and histogram_distance(hist, state.prev_hist) > p.cut_threshold
     ):
@@ -282,9 +282,11 @@ class KeyframeGate(Operator):
         self.reasons: dict[int, str] = {}
         self.cuts: list[int] = []
         self.scores: list[float] = []
+        self.occluded: list[int] = []  # occlusion cells per carried frame (occlusion_units on)
+        self.last_error: gp.Error | None = None  # the last frame's prediction error (None: none computed)
 
     def _prediction(
-        self, image: np.ndarray, labels: Any, flow: Any
+        self, sample: gf.Sample, labels: Any, flow: Any
     ) -> tuple[np.ndarray | None, gp.Error | None]:
         """This frame's grey grid and, after the first keyframe, the carried keyframe's error."""
         p, state = self.params, self.state
@@ -293,31 +295,52 @@ class KeyframeGate(Operator):
         size = p.predict_size
         if p.object_weight and labels is not None and labels is not SKIPPED:
             state.pred_objects = object_cells(labels, size)
-        grid = grey_thumbnail(image, size)
+        grid = grey_thumbnail(sample.image, size, sample)
         if state.key_grid is None or state.displacement is None:
             return grid, None
         if isinstance(flow, np.ndarray):
             state.displacement = gp.compose(state.displacement, gp.flow_on_grid(flow, size))
         error = gp.prediction_error(
-            state.key_grid, state.displacement, grid, state.pred_objects, p.object_weight
+            state.key_grid,
+            state.displacement,
+            grid,
+            state.pred_objects,
+            p.object_weight,
+            state.key_texture,
+            p.occlusion_units,
         )
         return grid, error
+
+    def _features(self, image: np.ndarray) -> tuple[gf.Sample, np.ndarray | None, np.ndarray | None]:
+        """The frame's sample, its thumbnail (thumbnail policies only) and histograms (cuts only)."""
+        p = self.params
+        sample = gf.Sample(image)
+        thumbs = p.motion_threshold is not None or p.object_motion_threshold is not None
+        steps = [HIST_STEP] if p.scene_cut else []
+        steps += [sample_step(image, p.thumb_size)] if thumbs else []
+        steps += [sample_step(image, p.predict_size)] if p.prediction_threshold is not None else []
+        if steps:
+            sample.planes(min(steps))  # the finest stride first: the coarser ones read its planes
+        thumb = grey_thumbnail(image, p.thumb_size, sample) if thumbs else None
+        hist = colour_histograms(image, sample=sample) if p.scene_cut else None
+        return sample, thumb, hist
 
     def process(
         self, info: FrameInfo, image: np.ndarray, labels: Any = None, flow: Any = None
     ) -> dict[str, Any]:
         p, state = self.params, self.state
         state.index += 1
-        thumb = grey_thumbnail(image, p.thumb_size)
-        hist = colour_histograms(image)
+        sample, thumb, hist = self._features(image)
         budget_ok = self.budget.allows() if self.budget else None
         if p.object_motion_threshold is not None and labels is not None and labels is not SKIPPED:
             state.objects = object_cells(labels, p.thumb_size)  # the latest labels seen
-        grid, error = self._prediction(image, labels, flow)
+        grid, error = self._prediction(sample, labels, flow)
+        self.last_error = error
         reason = "gap" if info.gap else decide(p, state, thumb, hist, budget_ok, error)  # live: frames lost
         state.prev_hist = hist
         if error is not None:
             self.scores.append(error.score)
+            self.occluded.append(error.occluded)
         if self.budget:
             self.budget.record(reason is not None)
         if reason is None:
@@ -325,6 +348,7 @@ class KeyframeGate(Operator):
         state.last_key, state.key_thumb = state.index, thumb
         if grid is not None:
             state.key_grid, state.displacement = grid, np.zeros((*grid.shape, 2), np.int64)
+            state.key_texture = gp.texture(grid)
         self.reasons[info.index] = reason
         if reason == "cut":
             self.cuts.append(info.index)
@@ -342,4 +366,6 @@ class KeyframeGate(Operator):
         if self.scores:
             q = np.percentile(self.scores, [50, 90, 99])
             info["prediction_score"] = {"p50": float(q[0]), "p90": float(q[1]), "p99": float(q[2])}
+        if self.params.occlusion_units and self.occluded:
+            info["occluded_cells"] = {"mean": float(np.mean(self.occluded)), "max": int(max(self.occluded))}
         return info

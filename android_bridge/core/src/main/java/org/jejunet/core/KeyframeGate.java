@@ -22,6 +22,7 @@ public final class KeyframeGate {
         public Double predictionThreshold;
         public int predictSize = 64;
         public int objectWeight = 3;
+        public int occlusionUnits;
     }
 
     /** What the gate remembers between frames. */
@@ -33,6 +34,7 @@ public final class KeyframeGate {
         boolean[] objects;
         int[] keyGrid;
         long[] displacement;
+        long[] keyTexture;
         boolean[] predObjects;
     }
 
@@ -203,13 +205,16 @@ public final class KeyframeGate {
         return decide(p, s, thumb, hist, budgetOk, null);
     }
 
-    /** As above, with the carried keyframe's prediction error (null before the first keyframe or when off). */
+    /**
+     * As above, with the carried keyframe's prediction error (null before the first keyframe or when off);
+     * `thumb` may be null when no thumbnail policy (motion, object motion) is on, `hist` when cuts are off.
+     */
     public static String decide(Params p, State s, int[] thumb, long[][] hist, Boolean budgetOk,
             KeyframePrediction.Error error) {
-        if (s.keyThumb == null) {
+        if (s.lastKey < 0) {
             return "first";
         }
-        if (p.sceneCut && s.prevHist != null && histogramDistance(hist, s.prevHist) > p.cutThreshold) {
+        if (p.sceneCut && hist != null && s.prevHist != null && histogramDistance(hist, s.prevHist) > p.cutThreshold) {
             return "cut";
         }
         int gap = s.index - s.lastKey;

@@ -11,6 +11,7 @@ public final class KeyframeGateOp extends Operator {
     private final KeyframeGate.State state = new KeyframeGate.State();
     private final Budget budget;
     private String lastReason;
+    private KeyframePrediction.Error lastError;
 
     KeyframeGateOp(NodeSpec node) throws JSONException {
         super(node);
@@ -28,6 +29,7 @@ public final class KeyframeGateOp extends Operator {
                 : Double.valueOf(p.getDouble("prediction_threshold"));
         params.predictSize = p.optInt("predict_size", params.predictSize);
         params.objectWeight = p.optInt("object_weight", params.objectWeight);
+        params.occlusionUnits = p.optInt("occlusion_units", params.occlusionUnits);
         budget = params.targetFps == null ? null : new Budget(params.targetFps);
     }
 
@@ -45,8 +47,9 @@ public final class KeyframeGateOp extends Operator {
         if (params.objectMotionThreshold != null && labels instanceof LabelMap) {
             state.objects = KeyframeGate.objectCells((LabelMap) labels, params.thumbSize);  // the latest labels seen
         }
-        int[] thumb = KeyframeGate.greyThumbnail(image, params.thumbSize);
-        long[][] hist = KeyframeGate.colourHistograms(image);
+        boolean thumbs = params.motionThreshold != null || params.objectMotionThreshold != null;
+        int[] thumb = thumbs ? KeyframeGate.greyThumbnail(image, params.thumbSize) : null;  // thumbnail policies only
+        long[][] hist = params.sceneCut ? KeyframeGate.colourHistograms(image) : null;
         Boolean budgetOk = budget == null ? null : Boolean.valueOf(budget.allows());
         int[] grid = null;
         KeyframePrediction.Error error = null;
@@ -55,6 +58,7 @@ public final class KeyframeGateOp extends Operator {
             error = prediction(grid, labels, inputs.get("flow"));
         }
         String reason = KeyframeGate.decide(params, state, thumb, hist, budgetOk, error);
+        lastError = error;
         state.prevHist = hist;
         if (budget != null) {
             budget.record(reason != null);
@@ -71,6 +75,7 @@ public final class KeyframeGateOp extends Operator {
         if (grid != null) {
             state.keyGrid = grid;
             state.displacement = new long[grid.length * 2];
+            state.keyTexture = KeyframePrediction.texture(grid, params.predictSize);  // kept until the next keyframe
         }
         out.put("image", image);
         out.put("cut", "cut".equals(reason) ? image : Skipped.SKIPPED);
@@ -91,7 +96,12 @@ public final class KeyframeGateOp extends Operator {
                     KeyframePrediction.flowOnGrid((FlowField) flow, size), size);
         }
         return KeyframePrediction.error(state.keyGrid, state.displacement, grid, state.predObjects,
-                params.objectWeight, size);
+                params.objectWeight, size, state.keyTexture, params.occlusionUnits);
+    }
+
+    /** The carried keyframe's prediction error on the last frame (null when none was computed). */
+    public KeyframePrediction.Error lastError() {
+        return lastError;
     }
 
     /** Why the last frame was a keyframe ("first", "cut", "max_gap", "interval", "motion", "object_motion", "prediction", "budget"), or null. */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.json.JSONArray;
 import org.json.JSONObject;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -49,6 +50,11 @@ class ParityTest {
             }
             for (String node : fx.nodesOf("keyframe_gate")) {
                 tests.add(test(fx, node, reporter, new GateCheck(fx, node), c -> c.exact() == c.total()));
+                JSONObject variants = fx.index.optJSONObject("gate_variants");
+                JSONArray mine = variants == null ? null : variants.optJSONArray(node);
+                for (int k = 0; mine != null && k < mine.length(); k++) {
+                    tests.add(gateVariant(fx, node, mine.getJSONObject(k), reporter));
+                }
             }
             for (String node : fx.nodesOf("optical_flow")) {
                 tests.add(test(fx, node, reporter, new FlowCheck(fx, node), c -> c.exact() == c.total()));
@@ -216,6 +222,57 @@ class ParityTest {
             in.put(port, value(source, edge.getString("from")));
         }
         return in;
+    }
+
+    /**
+     * The gate with other settings (the host replayed them on the same inputs, fixtures.json's
+     * gate_variants): the same keyframes and, on every frame, the same integer prediction error.
+     */
+    static DynamicTest gateVariant(Fixtures fx, String node, JSONObject variant, TestReporter reporter)
+            throws Exception {
+        JSONObject params = variant.getJSONObject("params");
+        String name = fx.pipeline() + ": keyframe_gate '" + node + "' with occlusion_units "
+                + params.optInt("occlusion_units") + ", prediction_threshold " + params.opt("prediction_threshold")
+                + ", motion_threshold " + params.opt("motion_threshold");
+        return DynamicTest.dynamicTest(name, () -> {
+            NodeSpec spec = spec(fx, node);
+            for (var it = params.keys(); it.hasNext();) {
+                String key = (String) it.next();
+                spec.params.put(key, params.get(key));
+            }
+            KeyframeGateOp op = new KeyframeGateOp(spec);
+            java.util.Set<Integer> hostKeys = new java.util.HashSet<>();
+            JSONArray keys = variant.getJSONArray("keyframes");
+            for (int i = 0; i < keys.length(); i++) {
+                hostKeys.add(keys.getInt(i));
+            }
+            JSONArray errors = variant.getJSONArray("errors");
+            Map<String, Npy> before = null;
+            int calls = 0;
+            int scored = 0;
+            for (int f = 0; f < fx.frames; f++) {
+                Map<String, Npy> now = fx.frame(f);
+                if (fx.ran(f).contains(node)) {
+                    Map<String, Object> out = op.process(new FrameInfo(f, f / 25.0), inputs(fx, node, now, before));
+                    assertEquals(hostKeys.contains(f), out.get("image") != Skipped.SKIPPED,
+                            "keyframe decision on frame " + f + " (java reason " + op.lastReason() + ")");
+                    KeyframePrediction.Error e = op.lastError();
+                    assertEquals(errors.isNull(calls), e == null, "prediction error computed on frame " + f);
+                    if (e != null) {
+                        JSONArray host = errors.getJSONArray(calls);
+                        assertEquals(host.getLong(0), e.num, "error numerator on frame " + f);
+                        assertEquals(host.getLong(1), e.den, "error denominator on frame " + f);
+                        scored++;
+                    }
+                    calls++;
+                }
+                before = now;
+            }
+            assertEquals(errors.length(), calls, "frames the gate ran on");
+            assertTrue(scored > 0, node + ": no prediction error compared");
+            reporter.publishEntry(name, calls + " frames, " + hostKeys.size() + " keyframes, " + scored
+                    + " prediction errors identical");
+        });
     }
 
     /** The gate, run over every frame in order: keyframe decisions identical to the host's. */
