@@ -95,9 +95,15 @@ java -cp "$DX_JAR" com.android.dx.command.Main --dex --min-sdk-version=23 --outp
 dexdump -c "$BUILD/apk/classes.dex" > "$BUILD/dexdump.txt" 2>&1 || die "dexdump rejects classes.dex (see $BUILD/dexdump.txt)"
 grep -q "Lorg/jejunet/core/GraphRunner;" <(dexdump "$BUILD/apk/classes.dex") || die "classes.dex lacks the core"
 
-step "debug APK: aapt, zipalign, apksigner (bundle: deeplab_keyframe in assets)"
+# The app's bundle: the asynchronous keyframe pipeline (MainActivity runs it in the realtime
+# schedule: the network on its own thread), its interpreter on 3 threads: 3 of the Pixel 2's 4 big
+# cores, the fourth is the frame path's (see docs/android.md, "Threads").
+APK_THREADS="${APK_THREADS:-3}"
+step "debug APK: aapt, zipalign, apksigner (bundle: keyframe_async in assets, network on $APK_THREADS threads)"
+"${JEJUNET[@]}" graph compile "$ROOT/pipelines/keyframe_async.yaml" --target android \
+  --set "segment.num_threads=$APK_THREADS" --out "$BUILD/host/app_bundle" >/dev/null
 rm -rf "$BUILD/apk/assets" && mkdir -p "$BUILD/apk/assets"
-cp -r "$BUILD/host/bundles/deeplab_keyframe" "$BUILD/apk/assets/bundle"
+cp -r "$BUILD/host/app_bundle" "$BUILD/apk/assets/bundle"
 aapt package -f -M app/src/main/AndroidManifest.xml -S app/src/main/res -A "$BUILD/apk/assets" \
   -I "$ANDROID_JAR" -F "$BUILD/apk/app.unaligned.apk" >/dev/null
 (cd "$BUILD/apk" && aapt add app.unaligned.apk classes.dex >/dev/null)
