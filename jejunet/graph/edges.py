@@ -53,6 +53,11 @@ class Edge:
         return not self.closed and len(self.items) >= self.settings.size
 
 
+def window(policy: str, size: int) -> int:
+    """Frames a dropping queue keeps waiting: one under `latest`, else `size`."""
+    return 1 if policy == "latest" else size
+
+
 class Outlet:
     """The out-edges of one node and the frames waiting to enter them."""
 
@@ -63,5 +68,5 @@ class Outlet:
             self.policy = "block"
         else:
             self.policy = "latest" if "latest" in policies else "drop_oldest"
-        self.window = 1 if self.policy == "latest" else min((e.settings.size for e in edges), default=1)
+        self.window = window(self.policy, min((e.settings.size for e in edges), default=1))
         self.outbox: deque[Packet | Eos] = deque()

@@ -5,7 +5,8 @@ was dropped upstream), the latest earlier one is carried forward; before any, SK
 edge's initial value). Both executors read feedback through this one class; a delayed result
 (a value arriving some frames after the frame it belongs to) is read the same way, and every
 read says which frame the value belongs to (its *origin*, `FrameInfo.origins`). In realtime
-mode a delayed edge reads `newest_after`: the newest value not yet delivered, whatever its frame.
+mode a delayed edge reads `newest_after`: the newest value not yet delivered, whatever its frame
+(`forget_upto` once delivered).
 """
 
 from __future__ import annotations
@@ -51,12 +52,18 @@ class ValueHistory:
 
     def newest_after(self, seen: int, upto: int) -> tuple[Any, int | None]:
         """The newest value (not SKIPPED) of a frame in (`seen`, `upto`], and its frame; else
-        (SKIPPED, None). Values up to the one returned are forgotten: each is delivered once."""
+        (SKIPPED, None). Nothing is forgotten: the reader does (`forget_upto`) once it used it."""
         found = [k for k, v in self.values.items() if seen < k <= upto and v is not SKIPPED]
         if not found:
             return SKIPPED, None
         origin = max(found)
-        value = self.values[origin]
-        for k in [k for k in self.values if k <= origin]:
+        return self.values[origin], origin
+
+    def forget_upto(self, seen: int, origin: int) -> int:
+        """Forget the values up to `origin` (delivered: each value is delivered once); how many of
+        them (not SKIPPED) after `seen` were never delivered (superseded by the one of `origin`)."""
+        old = [k for k in self.values if k <= origin]
+        superseded = sum(1 for k in old if seen < k < origin and self.values[k] is not SKIPPED)
+        for k in old:
             del self.values[k]
-        return value, origin
+        return superseded

@@ -5,8 +5,8 @@ frames around a burst of keyframes run while the network works). Realtime mode k
 bounded: the edges leaving the source keep only the newest frame (`latest`), the others block
 with room for one frame, so a slow node pushes back to the source, which drops.
 
-Realtime, a node whose outputs leave only through feedback or delayed edges (the network of an
-asynchronous keyframe pipeline: `offpath_nodes`) runs off the frame path: its in-edges are
+Realtime, a node whose outputs all leave through delayed edges (`delay: N`, N >= 2: the network
+of an asynchronous keyframe pipeline: `offpath_nodes`) runs off the frame path: its in-edges are
 *mailboxes* (`latest` unless the file says `drop_oldest`), outside their producer's outlet,
 so the producer never waits for it; they take only frames that carry work for it.
 """
@@ -48,14 +48,15 @@ def effective_mode(compiled: CompiledGraph, realtime: bool = False) -> str:
 
 
 def offpath_nodes(compiled: CompiledGraph, mode: str) -> frozenset[str]:
-    """Realtime only: the nodes whose outputs all leave through feedback or delayed edges (at least
-    one), none of whose in-edges the file makes `block`. The frame path never waits for them."""
+    """Realtime only: the nodes whose outputs all leave through delayed edges (`EdgeSpec.late`, at
+    least one), none of whose in-edges the file makes `block`. The frame path never waits for them.
+    A `previous: true` edge (the value as of the frame before) keeps its producer on the path."""
     if mode != "realtime":
         return frozenset()
     forward, crossing, blocking = set(), set(), set()
     for nid in compiled.order:
         for edge in compiled.nodes[nid].inputs.values():
-            (crossing if edge.previous else forward).add(edge.node)
+            (crossing if edge.late else forward).add(edge.node)
             if not edge.previous and edge.queue is not None and edge.queue.policy == "block":
                 blocking.add(nid)
     return frozenset(crossing - forward - blocking - {compiled.source.id})

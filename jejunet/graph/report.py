@@ -87,6 +87,9 @@ class RunReport:
     keyframe_frames: list[int] = field(default_factory=list)
     #: why each keyframe was one (frame index → reason), from the keyframe gate if there is one
     keyframe_reasons: dict[int, str] = field(default_factory=dict)
+    #: frames handed to a network node off the frame path but dropped from its mailbox before it
+    #: ran (a newer keyframe came first): the gate's decision is in `keyframe_reasons`, no result
+    keyframes_dropped: list[int] = field(default_factory=list)
     dropped: int = 0
     nodes: dict[str, NodeTimes] = field(default_factory=dict)
     runtime: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -96,7 +99,8 @@ class RunReport:
     source_frames: int = 0
     #: end-to-end latency of every finished frame: source read to the last node done with it
     latencies_s: list[float] = field(default_factory=list)
-    #: forward edges by `src.port->dst.input` (threaded executor)
+    #: forward edges by `src.port->dst.input` (threaded executor); realtime also each delayed
+    #: edge (policy `newest`): `dropped` counts results superseded by a newer one before a read
     edges: dict[str, EdgeStats] = field(default_factory=dict)
     #: frames left out of the timings at the start (warm-up)
     warmup_frames: int = 0
@@ -117,6 +121,7 @@ class RunReport:
             "keyframes": self.keyframes,
             "keyframe_frames": self.keyframe_frames,
             "keyframe_reasons": {str(k): v for k, v in self.keyframe_reasons.items()},
+            "keyframes_dropped": self.keyframes_dropped,
             "dropped": self.dropped,
             "nodes": {node_id: t.summary() for node_id, t in self.nodes.items()},
             "runtime": self.runtime,

@@ -24,11 +24,15 @@ Both give the consumer the frame each such value belongs to (`FrameInfo.origins`
 mode `step` reads a delayed edge (`EdgeSpec.late`) one frame back, as if the network finished
 within the frame (the sequential executor runs it on the frame path anyway); the threaded
 executor gives the newest value finished, and books the keyframes of nodes it runs off the frame
-path (`detached`) as they run.
+path (`detached`) when they start: a frame still in the graph then is flagged a keyframe when it
+is done (the `frame_done` hook's `keyframe`, the API's `Result.keyframe`: the network was started
+on this frame; its result is shown on a later one, `FrameInfo.origins`); one the frame path has
+already passed (it waited in the network's mailbox) is booked in the report at once.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import threading
@@ -99,6 +103,7 @@ class RunSession:
         self._where: tuple[str, int | None] = (self.source_id, None)
         self._lock = threading.Lock()
         self._network: set[int] = set()  # frames on which a network node ran, until they are done
+        self._done_upto = -1  # the last frame done (frames are done in order)
         self._start = time.perf_counter()
         self._measure_start: float | None = None
         self._pace_start: float | None = None
@@ -279,6 +284,8 @@ class RunSession:
         hooks = self.hooks
         if hooks.wants("node_started"):
             hooks("node_started", node=nid, frame=info.index, op=op, lane=lane)
+        if op.runs_network and nid in self.detached:
+            self._detached_keyframe(info.index)
         t0 = time.perf_counter()
         outputs = op.process(info, **inputs)
         t1 = time.perf_counter()
@@ -302,16 +309,27 @@ class RunSession:
         """Book a node's call on a frame: its time (frames after the warm-up), a keyframe, the hooks."""
         if timed and info.index >= self.warmup:
             self.report.nodes[nid].durations_s.append(t1 - t0)
-        if op.runs_network:
+        if op.runs_network and nid not in self.detached:
             with self._lock:
-                if nid not in self.detached:
-                    self._network.add(info.index)
-                elif timed and info.index >= self.warmup:  # its frame may be done already
-                    self.report.keyframes += 1
-                    self.report.keyframe_frames.append(info.index)
+                self._network.add(info.index)
         if self.hooks.wants("node_done"):
             call = {"node": nid, "frame": info.index, "info": info, "op": op, "lane": lane}
             self.hooks("node_done", inputs=inputs, outputs=outputs, start=t0, end=t1, **call)
+
+    def _detached_keyframe(self, index: int) -> None:
+        """A network node off the frame path starts on frame `index`: flagged when the frame is
+        done if it is still in the graph, else booked now (see the module doc)."""
+        with self._lock:
+            if index > self._done_upto:
+                self._network.add(index)
+            elif index >= self.warmup:
+                self.report.keyframes += 1
+                bisect.insort(self.report.keyframe_frames, index)
+
+    def keyframe_dropped(self, index: int) -> None:
+        """A frame handed to a network node off the frame path was dropped before it ran."""
+        with self._lock:
+            self.report.keyframes_dropped.append(index)
 
     def _undeclared(self, nid: str, outputs: Any) -> str:
         declared = ", ".join(sorted(self._declared[nid])) or "none"
@@ -367,15 +385,16 @@ class RunSession:
         with self._lock:
             keyframe = index in self._network
             self._network.discard(index)
+            self._done_upto = max(self._done_upto, index)
             if len(self._network) > 64:  # frames dropped after the network ran on them
                 self._network = {k for k in self._network if k > index}
+            if measured and keyframe:
+                report.keyframes += 1
+                bisect.insort(report.keyframe_frames, index)
         if measured:
             report.frames += 1
             # a live frame counts from its capture (the wait for it included), a file's from its read
             report.latencies_s.append(end - (start if info.captured is None else info.captured))
-            if keyframe:
-                report.keyframes += 1
-                report.keyframe_frames.append(index)
         report.wall_s = end - self._start
         frame = {"frame": index, "info": info, "keyframe": keyframe, "measured": measured}
         self.hooks("frame_done", start=start, end=end, report=report, **frame)

@@ -13,9 +13,10 @@ A node with a feedback input (`previous: true`, or `delay: N`) gets its producer
 earlier frame from a `FeedbackSlot` (`jejunet.graph.late`); in a lossless graph it waits for it,
 so outputs equal the sequential executor's. `_feedback` is the one place a node reads another
 frame's value, late (asynchronous) results included, and says which frame it belongs to
-(`FrameInfo.origins`). Realtime, a delayed edge gives the newest value not yet delivered, and a
-node whose outputs leave only through such edges runs off the frame path: fed through mailboxes
-(`late.post`), never a terminal, its keyframes booked as it runs them.
+(`FrameInfo.origins`). Realtime, a delayed edge gives the newest value not yet delivered (taken
+only when the consumer is called on the frame; the older ones superseded, counted on the edge's
+report entry), and a node whose outputs all leave through such edges runs off the frame path: fed
+through mailboxes (`late.post`), never a terminal, its keyframes booked as it starts them.
 
 This module holds scheduling only: the run session (`jejunet.graph.session`) opens, closes and
 aborts the operators, runs a node on a frame (`node_step`), books frames, keyframes and the
@@ -78,6 +79,7 @@ class ThreadedRun:
         compiled, workers, report = self.compiled, self.workers, self.session.report
         outs: dict[str, list[Edge]] = {nid: [] for nid in compiled.order}
         self.offpath = offpath_nodes(compiled, self.mode)
+        self.late_slots: dict[str, FeedbackSlot] = {}  # realtime delayed edges, by name
         self.session.detached = self.offpath
         report.offpath = sorted(self.offpath)
         for settings in edge_queues(compiled, self.mode):
@@ -99,6 +101,8 @@ class ThreadedRun:
                         newest=spec.late and self.mode == "realtime",
                     )
                     workers[spec.node].feedback_out.append(slot)
+                    if slot.newest:
+                        self.late_slots[f"{spec.node}.{spec.port}->{nid}.{input_name}"] = slot
                     w.feedback_in.append((input_name, slot, spec.node))
             if nid != self.source and not w.in_edges:  # driven by the source's frames only
                 size = REALTIME_SIZE if self.mode == "realtime" else OFFLINE_SIZE
@@ -150,6 +154,8 @@ class ThreadedRun:
                 consumer = self.workers[edge.settings.dst]
                 for old in post(edge, packet, consumer.op):
                     self.session.dropped(w.node_id, old.index, edge.settings.name)
+                    if consumer.op.runs_network:
+                        self.session.keyframe_dropped(old.index)
                 consumer.cond.notify()
 
     def _emit(self, w: Worker, packet: Packet | Eos) -> None:
@@ -217,10 +223,11 @@ class ThreadedRun:
     def _feedback(self, w: Worker, slot: FeedbackSlot, producer: str, index: int) -> tuple[Any, int | None]:
         """The producer's value on the frame `w` handled last (its initial value before any); on a
         delayed edge, its value `delay` frames before `index`, the frame `w` is about to handle
-        (realtime: its newest not delivered yet). With the frame the value belongs to (None: SKIPPED)."""
+        (realtime: its newest not delivered yet, committed by `inputs`). With the frame the value
+        belongs to (None: SKIPPED)."""
         if slot.newest:
             with self.lock:
-                return slot.read_newest(index)
+                return slot.peek_newest(index)
         target = w.last_index if slot.delay == 1 else index - slot.delay
         if target < 0:
             return SKIPPED, None
@@ -310,7 +317,8 @@ class ThreadedRun:
         self, w: Worker, packets: list[Packet], feedback: bool = True
     ) -> tuple[dict[str, Any], FrameInfo]:
         """The node's inputs for one frame: its forward edges' values (SKIPPED where a port has none),
-        and its feedback values; the frame's info with their `origins`."""
+        and its feedback values; the frame's info with their `origins`. A realtime delayed value
+        counts as delivered only when the node is called on these inputs (else it waits for the next)."""
         inputs = {
             edge.settings.input: packet.values.get(edge.settings.port, SKIPPED)
             for edge, packet in zip(w.in_edges, packets, strict=True)
@@ -318,11 +326,17 @@ class ThreadedRun:
         }
         info = packets[0].info
         if feedback and w.feedback_in:
-            origins = {}
+            origins, peeked = {}, []
             for input_name, slot, producer in w.feedback_in:
                 inputs[input_name], origin = self._feedback(w, slot, producer, packets[0].index)
                 if origin is not None:
                     origins[input_name] = origin
+                    if slot.newest:
+                        peeked.append((slot, origin))
+            if peeked and w.op.called_on(inputs):
+                with self.lock:
+                    for slot, origin in peeked:
+                        slot.commit(origin)
             info = replace(info, origins=origins)
         return inputs, info
 
@@ -402,6 +416,8 @@ class ThreadedRun:
                 assert w.thread is not None
                 w.thread.join()
             session.frames_finished()
+            for name, slot in self.late_slots.items():
+                session.report.edges[name] = EdgeStats("newest", 1, dropped=slot.superseded)
         return session.report
 
 

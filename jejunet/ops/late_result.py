@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from jejunet.kinds import FLOW, FRAME, LABELS, PROBS, Probs
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext
@@ -47,11 +48,17 @@ class LateResultParams(Params):
         "network slower than this many frames)",
     )
 
-    @model_validator(mode="after")
-    def _keeps_the_delay(self) -> LateResultParams:
-        if self.max_age < self.delay:
-            raise ValueError(f"max_age ({self.max_age}) must be at least delay ({self.delay})")
-        return self
+    @field_validator("max_age")
+    @classmethod
+    def _keeps_the_delay(cls, max_age: int, info: ValidationInfo) -> int:
+        delay = info.data.get("delay")
+        if delay is not None and max_age < delay:
+            raise PydanticCustomError(
+                "max_age_below_delay",
+                "must be at least delay ({delay}): the flows of a result's frame are kept",
+                {"delay": delay},
+            )
+        return max_age
 
 
 @register
@@ -91,7 +98,8 @@ class LateResult(Operator):
 
     @classmethod
     def check_delays(cls, params: Params, delays: Mapping[str, int], mode: str) -> list[tuple[str, str]]:
-        """A result comes through a delayed edge; offline its delay is `delay` (the flows kept)."""
+        """A result comes through a delayed edge; offline its delay is `delay` (the flows kept);
+        realtime at least 2 (`previous: true` would keep the network on the frame path)."""
         assert isinstance(params, LateResultParams)
         problems = []
         for name in RESULTS:
@@ -100,6 +108,11 @@ class LateResult(Operator):
                 continue
             if edge == 0:
                 problems.append((name, f"'{name}' must come through a delayed edge ({{from: …, delay: N}})"))
+            elif mode == "realtime" and edge == 1:
+                message = (
+                    f"'{name}' must come through a delayed edge ({{from: …, delay: N}}, N >= 2) in realtime"
+                )
+                problems.append((name, f"{message}: `previous: true` keeps the network on the frame path"))
             elif mode == "offline" and edge != params.delay:
                 message = f"delay {params.delay} differs from the delay of the edge feeding '{name}' ({edge})"
                 problems.append(("delay", f"{message}: set both to the same number of frames"))
