@@ -193,8 +193,8 @@ def test_realtime_the_frame_path_does_not_wait_for_a_network_off_it() -> None:
     flagged = [i for i, flag in sorted(flags.flags.items()) if flag]
     assert flagged[:1] == HELD["net"][:1] and set(flagged) <= set(HELD["net"])
     net_edge = report["edges"]["source.image->net.image"]
-    assert net_edge["policy"] == "latest" and net_edge["dropped"] == len(report["keyframes_dropped"])
-    assert sorted(HELD["net"] + report["keyframes_dropped"]) == list(range(frames))
+    assert net_edge["policy"] == "latest" and net_edge["dropped"] == report["keyframes_dropped"]
+    assert sorted(HELD["net"] + report["keyframe_frames_dropped"]) == list(range(frames))
     assert report["keyframe_frames"] == HELD["net"] and report["keyframes"] == len(HELD["net"])
 
 
@@ -371,7 +371,7 @@ def test_keyframe_async_realtime_keeps_the_network_off_the_frame_path(
     assert tap.arrivals and all(origin in keyframes and origin <= index for index, origin in tap.arrivals)
     assert len({origin for _, origin in tap.arrivals}) == len(tap.arrivals)  # each result once
     decided = set(data["keyframe_reasons"])  # every gate decision ran, or its drop is counted
-    assert decided == {str(k) for k in keyframes | set(data["keyframes_dropped"])}
+    assert decided == {str(k) for k in keyframes | set(data["keyframe_frames_dropped"])}
     assert data["nodes"]["segment"]["calls"] == data["keyframes"] == len(keyframes)
 
 

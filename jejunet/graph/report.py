@@ -89,7 +89,7 @@ class RunReport:
     keyframe_reasons: dict[int, str] = field(default_factory=dict)
     #: frames handed to a network node off the frame path but dropped from its mailbox before it
     #: ran (a newer keyframe came first): the gate's decision is in `keyframe_reasons`, no result
-    keyframes_dropped: list[int] = field(default_factory=list)
+    keyframe_frames_dropped: list[int] = field(default_factory=list)
     dropped: int = 0
     nodes: dict[str, NodeTimes] = field(default_factory=dict)
     runtime: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -121,7 +121,8 @@ class RunReport:
             "keyframes": self.keyframes,
             "keyframe_frames": self.keyframe_frames,
             "keyframe_reasons": {str(k): v for k, v in self.keyframe_reasons.items()},
-            "keyframes_dropped": self.keyframes_dropped,
+            "keyframes_dropped": len(self.keyframe_frames_dropped),
+            "keyframe_frames_dropped": self.keyframe_frames_dropped,
             "dropped": self.dropped,
             "nodes": {node_id: t.summary() for node_id, t in self.nodes.items()},
             "runtime": self.runtime,

@@ -328,8 +328,9 @@ class RunSession:
 
     def keyframe_dropped(self, index: int) -> None:
         """A frame handed to a network node off the frame path was dropped before it ran."""
-        with self._lock:
-            self.report.keyframes_dropped.append(index)
+        if index >= self.warmup:
+            with self._lock:
+                self.report.keyframe_frames_dropped.append(index)
 
     def _undeclared(self, nid: str, outputs: Any) -> str:
         declared = ", ".join(sorted(self._declared[nid])) or "none"
