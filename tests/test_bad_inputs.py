@@ -439,6 +439,11 @@ CASES: dict[str, Case] = {
         r"^error: --set resize\.width=abc: node 'resize': field 'width'",
         {"p.yaml": MINI},
     ),
+    "set_max_age_below_delay": Case(
+        ("graph", "validate", "{repo}/pipelines/keyframe_async.yaml", "--set", "late.max_age=2"),
+        2,
+        r"^error: --set late\.max_age=2: node 'late': field 'max_age': must be at least delay \(4\)",
+    ),
     "set_malformed_value": Case(
         (*VALIDATE, "--set", "resize.width=[1"),
         2,
