@@ -106,26 +106,22 @@ def texture(key: np.ndarray) -> tuple[int, int]:
 def occluded(displacement: np.ndarray, entering: np.ndarray) -> np.ndarray:
     """Cell by cell: the displacements of every cell landing on the same nearest keyframe cell."""
     size = displacement.shape[0]
+    sources: dict[tuple[int, int], tuple[int, int]] = {}
+    for i in range(size):
+        for j in range(size):
+            if not entering[i, j]:
+                dx, dy = int(displacement[i, j, 0]), int(displacement[i, j, 1])
+                si = min(max((i * FIX + dy + FIX // 2) >> FIX_SHIFT, 0), size - 1)
+                sj = min(max((j * FIX + dx + FIX // 2) >> FIX_SHIFT, 0), size - 1)
+                sources[(i, j)] = (si, sj)
     claims: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for i in range(size):
-        for j in range(size):
-            if entering[i, j]:
-                continue
-            dx, dy = int(displacement[i, j, 0]), int(displacement[i, j, 1])
-            si = min(max((i * FIX + dy + FIX // 2) >> FIX_SHIFT, 0), size - 1)
-            sj = min(max((j * FIX + dx + FIX // 2) >> FIX_SHIFT, 0), size - 1)
-            claims.setdefault((si, sj), []).append((dx, dy))
+    for (i, j), source in sources.items():
+        claims.setdefault(source, []).append((int(displacement[i, j, 0]), int(displacement[i, j, 1])))
     marked = np.zeros((size, size), bool)
-    for i in range(size):
-        for j in range(size):
-            if entering[i, j]:
-                continue
-            dx, dy = int(displacement[i, j, 0]), int(displacement[i, j, 1])
-            si = min(max((i * FIX + dy + FIX // 2) >> FIX_SHIFT, 0), size - 1)
-            sj = min(max((j * FIX + dx + FIX // 2) >> FIX_SHIFT, 0), size - 1)
-            ds = claims[(si, sj)]
-            spread = max(max(d[a] for d in ds) - min(d[a] for d in ds) for a in (0, 1))
-            marked[i, j] = spread >= OCCLUSION_SPREAD
+    for (i, j), source in sources.items():
+        ds = claims[source]
+        spread = max(max(d[a] for d in ds) - min(d[a] for d in ds) for a in (0, 1))
+        marked[i, j] = spread >= OCCLUSION_SPREAD
     return marked
 
 
