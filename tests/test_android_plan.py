@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,22 @@ def test_timeline_synchronous_keyframes_stall_asynchronous_ones_do_not():
     assert early.delay_frames == 4
 
 
+def test_timeline_charges_a_result_frame_by_its_age():
+    from jejunet.android.timeline import simulate
+
+    keys = [i % 10 == 0 for i in range(300)]
+    per_age = lambda age: 1.0 + 2.0 * age  # noqa: E731  (fixed + per flow × age)
+    quick = simulate(15.0, 120.0, keys, 30.0, asynchronous=True, delay=4, result_ms=per_age)
+    slow = simulate(15.0, 300.0, keys, 30.0, asynchronous=True, delay=4, result_ms=per_age)
+    assert quick.frame_ms_p50 == pytest.approx(15.0)  # a carried frame
+    assert quick.delay_frames == 5 and quick.result_frame_ms == pytest.approx(15.0 + 1.0 + 2.0 * 5)
+    assert slow.delay_frames > quick.delay_frames and slow.result_frame_ms > quick.result_frame_ms
+    assert slow.result_frame_ms == pytest.approx(15.0 + per_age(slow.delay_frames))
+    assert quick.result_ms_mean == pytest.approx(3 * per_age(5) / 30, rel=0.05)  # 3 results a second
+    every = simulate(15.0, 120.0, [True] * 300, 30.0, asynchronous=True, result_ms=lambda age: 30.0)
+    assert every.frame_ms_p95 == pytest.approx(45.0)  # results on more than 5 % of the frames: the p95 is one
+
+
 def test_timeline_a_busy_network_drops_the_older_waiting_keyframe():
     from jejunet.android.timeline import simulate
 
@@ -98,7 +115,7 @@ def test_the_asynchronous_network_is_the_one_the_java_runtime_puts_on_its_own_th
 def test_plan_json_prints_the_timeline(cli, bikes):
     result = cli(
         "graph", "plan", PIPELINES / "keyframe_async.yaml", "--device", "pixel2", "--input", bikes,
-        "--frames", "12", "--json",
+        "--frames", "12", "--set", "segment.num_threads=4", "--json",
     )  # fmt: skip
     assert result.code == 0, result.err
     plan = json.loads(result.out)
@@ -106,7 +123,19 @@ def test_plan_json_prints_the_timeline(cli, bikes):
     assert plan["frame_ms_p95"] < plan["network_ms"]  # the network is off the frame path
     assert plan["delay_frames"] >= plan["network_ms"] / (1000 / 30)  # at least the network's time in frames
     segment = next(n for n in plan["nodes"] if n["node"] == "segment")
-    assert "3 big cores beside the frame path" in segment["how"] or "1 threads" in segment["how"]
+    # 4 threads asked, 3 big cores left beside the frame path: priced at the 3-thread speed-up
+    assert "(4 threads on 3 big cores beside the frame path)" in segment["how"]
+    speedup4 = (451 / 4) / (1000 / 18)
+    speed3 = thread_speedup(3, PIXEL2, speedup4)
+    assert f"/ {speed3:.2f} (" in segment["how"] and speed3 < thread_speedup(4, PIXEL2, speedup4)
+    gmac, ms_per_gmac = (
+        float(x) for x in re.match(r"([\d.]+) GMAC × ([\d.]+) ms/GMAC", segment["how"]).groups()
+    )
+    assert segment["phone_ms"] == pytest.approx(gmac * ms_per_gmac / speed3, rel=0.01)
+    # the frame a result reaches pays for composing its age's flows: dearer than a carried one
+    (late,) = plan["late_cost"]
+    assert late["node"] == "late" and late["measured"]["16"] > late["measured"]["4"] > late["measured"]["1"]
+    assert plan["result_frame_ms"] > plan["frame_ms_p50"]
     assert any("realtime schedule: segment runs on its own thread" in a for a in plan["assumptions"])
 
 

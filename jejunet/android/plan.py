@@ -19,6 +19,7 @@ import numpy as np
 from jejunet.android.bundle import check_capabilities, network_size
 from jejunet.android.capabilities import phone_threads
 from jejunet.android.fixtures import without_host_sinks
+from jejunet.android.late_cost import LateCost, LateInputs, late_costs
 from jejunet.android.macs import count_macs
 from jejunet.android.timeline import Timeline, asynchronous_networks, network_delay, simulate
 from jejunet.errors import UserError
@@ -94,6 +95,12 @@ class Plan:
     network_nodes: tuple[str, ...] = ()
     #: network nodes that run on their own thread on the phone (the Java runtime's realtime schedule)
     asynchronous_nodes: tuple[str, ...] = ()
+    #: what delivering a late result costs, by its age (host ms; × `factor` on the phone)
+    late: list[LateCost] = field(default_factory=list)
+
+    def result_ms(self, age: int) -> float:
+        """Phone ms a frame pays for the late results it delivers, `age` frames old."""
+        return sum(cost.host_ms(age) for cost in self.late) * self.factor
 
     def timeline(self) -> Timeline:
         """The phone's frame timeline (jejunet.android.timeline) from these costs and decisions."""
@@ -109,11 +116,14 @@ class Plan:
             asynchronous=bool(self.asynchronous_nodes),
             delay=self.delay,
             submit_ms=before,
+            result_ms=self.result_ms if self.late else None,
         )
 
     @property
     def frame_ms(self) -> float:
-        return sum(c.phone_ms * c.calls_per_frame for c in self.costs)
+        """Mean phone ms per frame: every node, and the results delivered (as the timeline places them)."""
+        static = sum(c.phone_ms * c.calls_per_frame for c in self.costs)
+        return static + (self.timeline().result_ms_mean if self.late else 0.0)
 
     @property
     def keyframe_ms(self) -> float:
@@ -169,6 +179,10 @@ class Plan:
                 "keyframe_ms": self.keyframe_ms,
                 **self.timeline().as_dict(),
                 "nodes": [c.__dict__ for c in self.costs],
+                "late_cost": [
+                    {**c.__dict__, "phone_ms": {age: ms * self.factor for age, ms in c.measured.items()}}
+                    for c in self.late
+                ],
                 "assumptions": self.assumptions,
             },
             indent=2,
@@ -191,6 +205,24 @@ def _threads_assumption(asynchronous: tuple[str, ...], device: Device) -> str:
         "frame path is assumed not slowed by it otherwise (memory bandwidth, thermal throttling not "
         "modelled); the gate's decisions are the host's offline ones (fixed delay), though realtime "
         "arrivals can move them"
+    )
+
+
+def _late_how(cost: LateCost) -> str:
+    return (
+        f"plus, on a frame a result arrives on, host {cost.host_ms(4):.2f} ms at age 4, "
+        f"{cost.host_ms(12):.2f} at 12 (the timeline adds it at the age it gives)"
+    )
+
+
+def _late_assumption(cost: LateCost) -> str:
+    ages = ", ".join(f"{age}: {ms:.1f}" for age, ms in cost.measured.items())
+    return (
+        f"{cost.node} (late_result): a delivered result composes the flows of its age (frames) and reads the "
+        f"result once; its host CPU time, timed on this run's flows and result at each age, every call kept "
+        f"(age: ms): {ages}, interpolated (beyond: {cost.per_flow_ms:.2f} ms a flow), × the factor, added to "
+        "each frame a result reaches at the age the timeline gives it (the mean above leaves the rare result "
+        "frames out)"
     )
 
 
@@ -258,7 +290,8 @@ def plan_pipeline(
     source = compiled.source.id
     compiled = without_host_sinks(compiled)
     cpu_times = CpuTimes(list(compiled.nodes))
-    report = run_graph(compiled, RunContext(pipeline_file=file), hooks=[cpu_times])
+    seen = LateInputs()
+    report = run_graph(compiled, RunContext(pipeline_file=file), hooks=[cpu_times, seen])
     cpu = cpu_times.calls
     n = report.frames
 
@@ -283,6 +316,8 @@ def plan_pipeline(
 
     plan = Plan(compiled.spec.name or file.stem, device, n, factor, how)
     plan.asynchronous_nodes = tuple(sorted(asynchronous_networks(compiled)))
+    plan.late = late_costs(seen)
+    late = {c.node: c for c in plan.late}
     plan.costs.append(NodeCost(source, "camera", 1.0, 0.0, device.camera_ms, "stated: YUV_420_888 → ARGB"))
     for nid in compiled.order:
         node = compiled.nodes[nid]
@@ -310,16 +345,10 @@ def plan_pipeline(
             )
             plan.costs.append(NodeCost(nid, node.op.name, calls, host_ms, ms, detail))
         else:
-            plan.costs.append(
-                NodeCost(
-                    nid,
-                    node.op.name,
-                    calls,
-                    host_ms,
-                    host_ms * factor,
-                    f"host {host_ms:.3f} ms × {factor:.1f}",
-                )
-            )
+            detail = f"host {host_ms:.3f} ms × {factor:.1f}"
+            if nid in late:
+                detail += f"; {_late_how(late[nid])}"
+            plan.costs.append(NodeCost(nid, node.op.name, calls, host_ms, host_ms * factor, detail))
     plan.costs.append(NodeCost("screen", "display", 1.0, 0.0, device.display_ms, "stated: Bitmap + draw"))
     plan.keyframes = [i in set(report.keyframe_frames) for i in range(n)]
     plan.delay = network_delay(compiled)
@@ -339,6 +368,7 @@ def plan_pipeline(
         f"camera frames {device.camera_ms:g} ms (YUV → ARGB), display {device.display_ms:g} ms "
         "(stated, not measured)",
         _threads_assumption(plan.asynchronous_nodes, device),
+        *[_late_assumption(c) for c in plan.late],
         "not verified on a device: no phone is reachable from this machine",
     ]
     return plan

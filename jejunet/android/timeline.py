@@ -10,12 +10,14 @@ It replays what the Java runtime (`org.jejunet.core.GraphRunner`) does on the ph
   network node and goes on. One call at a time; the newest keyframe waits in a one-slot mailbox
   and an older waiting one is dropped. A finished result is taken at the start of the next frame,
   so `delay_frames` is the number of frames between a keyframe and the frame its result reaches.
+- The frame a result reaches pays for delivering it (`result_ms(age)`: late_result composes the
+  flows of the `age` frames since the keyframe), on top of its cheap cost.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +58,8 @@ class Timeline:
     shown_fps: float
     frame_ms_p50: float  # time the frame path spends on a shown frame
     frame_ms_p95: float
+    result_frame_ms: float  # a frame a result reaches (median; 0: none reached one)
+    result_ms_mean: float  # delivering results, per frame on average
     network_ms: float  # one network call
     keyframes_per_s: float  # network calls run per second
     delay_frames: int  # frames between a keyframe and the frame its result reaches (median; 0: synchronous)
@@ -107,11 +111,15 @@ class _NetworkThread:
             self.dropped += 1
         self.waiting = origin
 
-    def take(self, frame: int, t: float) -> None:
+    def take(self, frame: int, t: float) -> int | None:
+        """The age (frames) of the result this frame takes; None when none is done."""
         self.advance(t)
-        if self.finished is not None:
-            self.delays.append(frame - self.finished)
-            self.finished = None
+        if self.finished is None:
+            return None
+        age = frame - self.finished
+        self.delays.append(age)
+        self.finished = None
+        return age
 
 
 def _expected_delay(submit_ms: float, network_ms: float, period: float, asynchronous: bool) -> int:
@@ -127,12 +135,14 @@ def simulate(
     asynchronous: bool,
     delay: int = 0,
     submit_ms: float | None = None,
+    result_ms: Callable[[int], float] | None = None,
 ) -> Timeline:
     """Run the camera, the frame path and (asynchronous) the network thread over the gate's decisions.
 
     `cheap_ms`: a frame's cost without the network; `keyframes[i]`: the gate's decision on the
     i-th frame the frame path takes (the host's decisions, in order); `submit_ms`: how far into
-    its frame the frame path reaches the network node (default: at the frame's end).
+    its frame the frame path reaches the network node (default: at the frame's end); `result_ms(age)`:
+    what delivering a result `age` frames old adds to the frame it reaches (asynchronous).
     """
     period = 1000.0 / camera_fps
     submit_at = cheap_ms if submit_ms is None else min(submit_ms, cheap_ms)
@@ -140,6 +150,8 @@ def simulate(
     now = 0.0
     last_camera = -1
     durations: list[float] = []
+    result_frames: list[float] = []
+    result_total = 0.0
     for i, key in enumerate(keyframes):
         newest = math.floor(now / period + 1e-9)  # the newest camera frame delivered by now
         if newest > last_camera:
@@ -149,7 +161,12 @@ def simulate(
             now = last_camera * period
         cost = cheap_ms
         if asynchronous:
-            thread.take(i, now)
+            age = thread.take(i, now)
+            if age is not None:
+                extra = result_ms(age) if result_ms is not None else 0.0
+                cost += extra
+                result_total += extra
+                result_frames.append(cost)
             if key:
                 thread.submit(i, now + submit_at)
         elif key:
@@ -164,6 +181,8 @@ def simulate(
         shown_fps=min(n / total_s, camera_fps) if total_s else 0.0,
         frame_ms_p50=float(np.percentile(durations, 50)) if durations else 0.0,
         frame_ms_p95=float(np.percentile(durations, 95)) if durations else 0.0,
+        result_frame_ms=float(np.median(result_frames)) if result_frames else 0.0,
+        result_ms_mean=result_total / n if n else 0.0,
         network_ms=network_ms,
         keyframes_per_s=calls / total_s if total_s else 0.0,
         delay_frames=delays[len(delays) // 2]
