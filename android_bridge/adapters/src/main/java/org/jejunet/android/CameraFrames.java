@@ -124,23 +124,37 @@ public final class CameraFrames {
         }
     }
 
+    /**
+     * Stops the frames: first the camera thread (the frame path) finishes the frame in progress and
+     * ends, then the camera is closed, then the reader. ImageReader.close() makes the planes'
+     * buffers of an Image still being read undefined, so it must come after the join; and the
+     * join makes the device written by onOpened (on the camera thread) visible here. Call it from
+     * another thread than the camera's (the activity's onPause).
+     */
     public void stop() {
-        if (device != null) {
-            device.close();
-            device = null;
-        }
-        if (reader != null) {
-            reader.close();
-            reader = null;
-        }
         if (thread != null) {
-            thread.quitSafely();
-            try {
-                thread.join(); // the frame in progress (the frame path runs on this thread) ends first
-            } catch (InterruptedException e) {
+            thread.quitSafely(); // messages already due run (a frame in progress ends), later ones are dropped
+            boolean interrupted = false;
+            while (thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
                 Thread.currentThread().interrupt();
             }
             thread = null;
+            handler = null;
+        }
+        if (device != null) {
+            device.close(); // no callback can run any more: the camera thread has ended
+            device = null;
+        }
+        if (reader != null) {
+            reader.close(); // images the camera filled since are released unread
+            reader = null;
         }
     }
 }

@@ -3,6 +3,7 @@ package org.jejunet.core;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.LinkedList;
@@ -21,8 +22,10 @@ import java.util.Set;
  * `delay` frames late. {@link Schedule#REALTIME} (the app) runs each network node whose outputs
  * leave only through delayed edges on a thread of its own ({@link NetworkWorker}): the frame path
  * hands it the keyframe and goes on, and the result is delivered on the first frame after it
- * finished. Either way, the consumer of a delayed edge also reads `port + AGE`: how many frames
- * ago the delivered value's frame was (`late_result` composes that many flows).
+ * finished on which a consumer of it is called (a frame that skips the consumer keeps it for the
+ * next, as the host's peek and commit). Either way, the consumer of a delayed edge also reads
+ * `port + AGE`: how many frames ago the delivered value's frame was (`late_result` composes that
+ * many flows).
  */
 public final class GraphRunner {
     /** When delayed values arrive. */
@@ -63,6 +66,7 @@ public final class GraphRunner {
         this.source = bundle.nodes.get(0);
         this.stride = Math.max(1, source.params.optInt("stride", 1));
         Set<String> late = schedule == Schedule.REALTIME ? asynchronousNetworks(bundle) : Collections.<String>emptySet();
+        boolean built = false;
         try {
             for (final NodeSpec node : bundle.nodes.subList(1, bundle.nodes.size())) {
                 nodes.add(node);
@@ -83,9 +87,11 @@ public final class GraphRunner {
                     }
                 }
             }
-        } catch (BundleException e) {
-            close();
-            throw e;
+            built = true;
+        } finally {
+            if (!built) { // whatever failed (an Error too): no network thread or operator outlives it
+                close();
+            }
         }
     }
 
@@ -173,13 +179,15 @@ public final class GraphRunner {
             return null;
         }
         int now = frames++;
+        // results finished so far: committed only when a consumer is called with them on this frame
         Map<String, NetworkWorker.Result> arrived = new HashMap<String, NetworkWorker.Result>();
         for (NetworkWorker worker : workers.values()) {
-            NetworkWorker.Result result = worker.take(now);
+            NetworkWorker.Result result = worker.peek();
             if (result != null) {
                 arrived.put(worker.node, result);
             }
         }
+        Set<String> committed = new HashSet<String>();
         Map<String, Object> values = new LinkedHashMap<String, Object>();
         values.put(source.id + "." + source.outputs.keySet().iterator().next(), frame);
         for (NodeSpec node : nodes) {
@@ -188,6 +196,7 @@ public final class GraphRunner {
             NetworkWorker worker = workers.get(node.id);
             if (skipped || worker != null) {
                 if (!skipped) {
+                    commitArrived(node, arrived, committed, now);
                     worker.submit(now, info, inputs);
                 }
                 for (String port : node.outputs.keySet()) {
@@ -195,6 +204,7 @@ public final class GraphRunner {
                 }
                 continue;
             }
+            commitArrived(node, arrived, committed, now);
             Map<String, Object> outputs = ops.get(node.id).process(info, inputs);
             for (Map.Entry<String, Object> entry : outputs.entrySet()) {
                 values.put(node.id + "." + entry.getKey(), entry.getValue());
@@ -232,6 +242,20 @@ public final class GraphRunner {
             inputs.put(edge.port, value);
         }
         return skipped;
+    }
+
+    /**
+     * `node` is called on frame `now`: the network results it reads are delivered (each once a
+     * frame; every consumer called on this frame reads it).
+     */
+    private void commitArrived(NodeSpec node, Map<String, NetworkWorker.Result> arrived, Set<String> committed,
+            int now) {
+        for (NodeSpec.Edge edge : node.inputs) {
+            NetworkWorker.Result result = arrived.get(edge.node);
+            if (result != null && committed.add(edge.node)) {
+                workers.get(edge.node).commit(result, now);
+            }
+        }
     }
 
     /** The value `delay` frames back (SKIPPED before there was one). */

@@ -6,8 +6,12 @@ import java.util.Map;
  * One network node on a thread of its own (realtime schedule). The operator (the model's
  * interpreter) is created, called and closed only on that thread. The frame path hands keyframes
  * over through a one-slot mailbox and never waits: the newest keyframe waits while a call runs,
- * an older waiting one is dropped (and counted). A finished result waits in a slot until the
- * frame path takes it at the start of its next frame; everything crosses threads under one lock.
+ * an older waiting one is dropped (and counted). A finished result waits in a slot: the frame
+ * path peeks at it at the start of a frame and commits it once a consumer is called with it (a
+ * frame that skips the consumer leaves it for the next); a newer result replaces one not
+ * committed (superseded). Everything crosses threads under one lock. Anything the operator
+ * throws (an Error too: a missing native library, memory) is the node's failure: the constructor
+ * throws it when creating the operator failed, the next submit or peek once a call failed.
  */
 final class NetworkWorker {
     /** Makes the node's operator; called on the network thread. */
@@ -48,11 +52,10 @@ final class NetworkWorker {
     private boolean ready;
     private boolean closing;
     private BundleException openFailure;
-    private RuntimeException failure;
+    private Throwable failure;
     private int submitted;
     private int dropped;
     private int completed;
-    private int superseded;
     private int delivered;
     private int lastOrigin = -1;
     private int lastDelay = -1;
@@ -69,21 +72,25 @@ final class NetworkWorker {
         thread.setDaemon(true);
         thread.start();
         boolean interrupted = false;
+        boolean opened;
         synchronized (lock) {
-            while (!ready) {
+            // the thread reports before it ends; isAlive guards against one that ends without a word
+            while (!ready && thread.isAlive()) {
                 try {
-                    lock.wait();
+                    lock.wait(100);
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
             }
+            opened = ready;
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        if (openFailure != null) {
+        if (!opened || openFailure != null) {
             join();
-            throw openFailure;
+            throw openFailure != null ? openFailure
+                    : new BundleException("node '" + node + "': its network thread ended before the operator was created");
         }
     }
 
@@ -94,7 +101,7 @@ final class NetworkWorker {
         } catch (BundleException e) {
             opened(e);
             return;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // a RuntimeException, or an Error such as UnsatisfiedLinkError
             opened(new BundleException("node '" + node + "': " + e, e));
             return;
         }
@@ -108,7 +115,7 @@ final class NetworkWorker {
                 Map<String, Object> outputs;
                 try {
                     outputs = op.process(job.info, job.inputs);
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // an Error too: the frame path must hear of it
                     synchronized (lock) {
                         failure = e;
                         running = false;
@@ -117,9 +124,6 @@ final class NetworkWorker {
                     return;
                 }
                 synchronized (lock) {
-                    if (finished != null) {
-                        superseded++;
-                    }
                     finished = new Result(job.origin, outputs);
                     running = false;
                     completed++;
@@ -129,7 +133,7 @@ final class NetworkWorker {
         } finally {
             try {
                 op.close();
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 // the thread ends either way
             }
         }
@@ -179,24 +183,36 @@ final class NetworkWorker {
         }
     }
 
-    /** The newest finished result not taken yet (null if none), taken on frame `now`. */
-    Result take(int now) {
+    /** The newest finished result not committed yet (null if none); it stays until {@link #commit}. */
+    Result peek() {
         synchronized (lock) {
             rethrow();
-            Result result = finished;
-            finished = null;
-            if (result != null) {
-                delivered++;
-                lastOrigin = result.origin;
-                lastDelay = now - result.origin;
-            }
-            return result;
+            return finished;
         }
     }
 
+    /**
+     * A consumer was called on frame `now` with `result` (from {@link #peek}): delivered. It leaves
+     * the slot unless a newer one has replaced it since (that one waits for a later frame).
+     */
+    void commit(Result result, int now) {
+        synchronized (lock) {
+            if (finished == result) {
+                finished = null;
+            }
+            delivered++;
+            lastOrigin = result.origin;
+            lastDelay = now - result.origin;
+        }
+    }
+
+    /** Throws (naming the node) once a call failed or the thread died without closing. */
     private void rethrow() {
         if (failure != null) {
             throw new IllegalStateException("network node '" + node + "' failed: " + failure, failure);
+        }
+        if (!closing && !thread.isAlive()) {
+            throw new IllegalStateException("network node '" + node + "' failed: its thread ended");
         }
     }
 
@@ -217,6 +233,8 @@ final class NetworkWorker {
 
     NetworkStats stats() {
         synchronized (lock) {
+            // every finished result is delivered, waiting in the slot, or was replaced (superseded)
+            int superseded = completed - delivered - (finished != null ? 1 : 0);
             return new NetworkStats(submitted, dropped, completed, superseded, delivered, running, lastOrigin,
                     lastDelay);
         }

@@ -55,7 +55,8 @@ class RealtimeRunnerTest {
         volatile int lastFrame = -1;
         volatile Thread runThread;
         volatile Thread closeThread;
-        volatile RuntimeException fail;
+        /** Thrown by the next call: a RuntimeException or an Error. */
+        volatile Throwable fail;
 
         @Override
         public void run(ByteBuffer input, ByteBuffer output) {
@@ -71,8 +72,11 @@ class RealtimeRunnerTest {
                 go.acquireUninterruptibly();
             }
             busy = false;
+            if (fail instanceof Error) {
+                throw (Error) fail;
+            }
             if (fail != null) {
-                throw fail;
+                throw (RuntimeException) fail;
             }
             output.rewind();
             output.put(outputs.getOrDefault(lastFrame, fallback));
@@ -82,6 +86,11 @@ class RealtimeRunnerTest {
         public void close() {
             closeThread = Thread.currentThread();
         }
+    }
+
+    /** A change to graph.json made before the bundle is parsed. */
+    interface GraphEdit {
+        void apply(JSONObject graph) throws Exception;
     }
 
     /** The recorded pipeline, a model that knows every frame's tensor, and the per-frame values. */
@@ -94,6 +103,11 @@ class RealtimeRunnerTest {
         volatile Map<String, Npy> current;
 
         Setup(String pipeline, Map<String, Object> gateParams) throws Exception {
+            this(pipeline, gateParams, graph -> { });
+        }
+
+        /** As above, with `edit` applied to graph.json before it is parsed. */
+        Setup(String pipeline, Map<String, Object> gateParams, GraphEdit edit) throws Exception {
             fx = new Fixtures(Fixtures.host().resolve("fixtures").resolve(pipeline));
             Path dir = BundleTest.bundleDir(pipeline);
             Map<String, byte[]> files = Bundle.verify(new DirectoryFiles(dir.toFile()));
@@ -107,6 +121,7 @@ class RealtimeRunnerTest {
                     }
                 }
             }
+            edit.apply(graph);
             bundle = Bundle.parse(graph, files);
             network = bundle.nodes.stream().filter(n -> n.model != null).findFirst().orElseThrow();
             NodeSpec.Edge image = imageEdge(network);
@@ -136,11 +151,19 @@ class RealtimeRunnerTest {
         }
 
         GraphRunner runner(GraphRunner.Schedule schedule) throws BundleException {
+            return runner(schedule, (m, spec, threads, delegate) -> model, params -> recordedFlow());
+        }
+
+        /** The runner with another model runtime or flow estimator lent (failures, missing flows). */
+        GraphRunner runner(GraphRunner.Schedule schedule, ModelRunner.Factory models, OpticalFlow.Factory flows)
+                throws BundleException {
+            return new GraphRunner(bundle, new Environment(models, flows, (info, frame) -> { }), schedule);
+        }
+
+        /** The host's recorded flow of the frame being run. */
+        OpticalFlow recordedFlow() {
             String flowNode = GraphReplayTest.flowNode(bundle);
-            return new GraphRunner(bundle, new Environment(
-                    (m, spec, threads, delegate) -> model,
-                    params -> (cur, prev, info) -> current.get(flowNode + ".flow").flow(),
-                    (info, frame) -> { }), schedule);
+            return (cur, prev, info) -> current.get(flowNode + ".flow").flow();
         }
 
         Map<String, Object> run(GraphRunner runner, int f) {
@@ -293,14 +316,14 @@ class RealtimeRunnerTest {
         s.model.outputs.clear();
         s.model.fallback = answer;
         String late = s.nodeOf("late_result");
-        String flow = GraphReplayTest.flowNode(s.bundle);
         GraphRunner runner = s.runner(GraphRunner.Schedule.REALTIME);
-        s.run(runner, 0);
+        List<Map<String, Object>> seen = new ArrayList<>();
+        seen.add(s.run(runner, 0));
         assertTrue(s.model.entered.tryAcquire(WAIT_S, TimeUnit.SECONDS));
         assertEquals(0, s.model.lastFrame);
         for (int f = 1; f <= 5; f++) {
             final int frame = f;
-            assertTimeoutPreemptively(Duration.ofSeconds(WAIT_S), () -> s.run(runner, frame));
+            seen.add(assertTimeoutPreemptively(Duration.ofSeconds(WAIT_S), () -> s.run(runner, frame)));
         }
         NetworkStats stats = runner.networkStats(s.network.id);
         assertEquals(6, stats.submitted, stats.toString());
@@ -312,16 +335,12 @@ class RealtimeRunnerTest {
         assertTrue(s.model.entered.tryAcquire(WAIT_S, TimeUnit.SECONDS));
         assertEquals(5, s.model.lastFrame, "the waiting keyframe that ran next");
         Map<String, Object> values = s.run(runner, 6);
+        seen.add(values);
         stats = runner.networkStats(s.network.id);
         assertEquals(0, stats.lastOrigin, stats.toString());
         assertEquals(6, stats.lastDelayFrames, stats.toString());
         // what late_result must show: frame 0's labels carried by the flows of frames 1..6
-        LabelMap origin = s.decode(answer);
-        List<FlowField> flows = new ArrayList<>();
-        for (int f = 1; f <= 6; f++) {
-            flows.add(s.frames.get(f).get(flow + ".flow").flow());
-        }
-        LabelMap expected = Warp.labels(origin, LateResultOp.compose(flows, origin.width, origin.height));
+        LabelMap expected = lateReference(s, seen, List.of(0, 1, 2, 3, 4, 5, 6), s.decode(answer), Map.of(6, 6));
         LabelMap shown = (LabelMap) values.get(late + ".labels");
         assertNotNull(shown);
         assertArrayEquals(expected.labels, shown.labels, "frame 0's result carried to frame 6");
@@ -335,6 +354,37 @@ class RealtimeRunnerTest {
         assertEquals(1, stats.superseded, "frame 5's result was replaced by frame 6's before frame 7 took it: " + stats);
         runner.close();
         assertFalse(s.model.runThread.isAlive());
+    }
+
+    /**
+     * What late_result shows on the last of `frames` when a fresh one is called on them with the
+     * values the frame path gave it there (`seen`, the runner's) and the network's `result` on the
+     * frames of `ages` (frame → how late), on no others: the reference for a realtime delivery (how
+     * late_result carries a result is ParityTest's business; here, which arrives when, how late).
+     */
+    static LabelMap lateReference(Setup s, List<Map<String, Object>> seen, List<Integer> frames, LabelMap result,
+            Map<Integer, Integer> ages) throws BundleException {
+        NodeSpec node = s.bundle.byId.get(s.nodeOf("late_result"));
+        Operator op = Operators.create(node, s.bundle, new Environment(null, null, null));
+        Object shown = null;
+        assertEquals(frames.size(), seen.size());
+        for (int i = 0; i < seen.size(); i++) {
+            int f = frames.get(i);
+            Map<String, Object> inputs = new HashMap<>();
+            for (NodeSpec.Edge edge : node.inputs) {
+                Object value = seen.get(i).get(edge.node + "." + edge.sourcePort);
+                if (edge.node.equals(s.network.id)) {
+                    value = ages.containsKey(f) && edge.sourcePort.equals("labels") ? result : null;
+                    if (value != null) {
+                        inputs.put(edge.port + GraphRunner.AGE, ages.get(f));
+                    }
+                }
+                inputs.put(edge.port, value == null ? Skipped.SKIPPED : value);
+            }
+            shown = op.process(new FrameInfo(f, f / 25.0), inputs).get("labels");
+        }
+        assertTrue(shown instanceof LabelMap, "the reference late_result shows " + shown);
+        return (LabelMap) shown;
     }
 
     /** close() lets the running call finish, drops the waiting keyframe, closes the model on its thread, joins it. */
@@ -365,15 +415,147 @@ class RealtimeRunnerTest {
     /** A model call that throws on its thread fails the next frame with the node's name, not silently. */
     @Test
     void aFailingNetworkCallFailsTheNextFrame() throws Exception {
+        failingCallFailsTheNextFrame(new RuntimeException("interpreter failed"));
+    }
+
+    /** So does an Error (out of memory in the interpreter): the thread must not die without a word. */
+    @Test
+    void anErrorInANetworkCallFailsTheNextFrame() throws Exception {
+        failingCallFailsTheNextFrame(new OutOfMemoryError("tensor arena"));
+    }
+
+    static void failingCallFailsTheNextFrame(Throwable thrown) throws Exception {
         Setup s = new Setup(PIPELINE, Map.of());
         s.model.held = false;
-        s.model.fail = new RuntimeException("interpreter failed");
+        s.model.fail = thrown;
         GraphRunner runner = s.runner(GraphRunner.Schedule.REALTIME);
         s.run(runner, 0);
-        assertTrue(runner.awaitNetworkIdle(WAIT_S * 1000));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.run(runner, 1));
-        assertTrue(e.getMessage().contains("network node '" + s.network.id + "' failed"), e.getMessage());
+        assertTrue(s.model.entered.tryAcquire(WAIT_S, TimeUnit.SECONDS), "keyframe 0 never reached the network");
+        assertTrue(runner.awaitNetworkIdle(WAIT_S * 1000), "the failed call left the network busy");
+        for (int f = 1; f <= 2; f++) { // every later frame fails, none is silently accepted
+            final int frame = f;
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.run(runner, frame));
+            assertTrue(e.getMessage().contains("network node '" + s.network.id + "' failed"), e.getMessage());
+            assertTrue(e.getMessage().contains(thrown.getMessage()), e.getMessage());
+            assertSame(thrown, e.getCause());
+        }
         runner.close();
+        assertSame(s.model.runThread, s.model.closeThread, "the model was not closed on its thread after the failure");
+        assertFalse(s.model.runThread.isAlive());
+    }
+
+    /**
+     * A model runtime that cannot be created (an Error: LiteRT's native library missing) fails
+     * the runner's constructor at once, naming the node, instead of waiting for the thread forever.
+     */
+    @Test
+    void aModelRuntimeThatThrowsAnErrorFailsTheConstructor() throws Exception {
+        Setup s = new Setup(PIPELINE, Map.of());
+        ModelRunner.Factory missing = (m, spec, threads, delegate) -> {
+            throw new UnsatisfiedLinkError("no libtensorflowlite_jni");
+        };
+        BundleException e = assertTimeoutPreemptively(Duration.ofSeconds(WAIT_S),
+                () -> assertThrows(BundleException.class,
+                        () -> s.runner(GraphRunner.Schedule.REALTIME, missing, params -> s.recordedFlow())),
+                "the constructor waited for a network thread that had died");
+        assertTrue(e.getMessage().contains("node '" + s.network.id + "'"), e.getMessage());
+        assertTrue(e.getMessage().contains("no libtensorflowlite_jni"), e.getMessage());
+        assertTrue(e.getCause() instanceof UnsatisfiedLinkError, String.valueOf(e.getCause()));
+    }
+
+    /**
+     * An operator created after the network thread started that fails with something other than a
+     * BundleException (here an Error from the flow estimator, a second flow node last in order)
+     * still closes what was built: the network thread closes its model on its own thread and ends.
+     */
+    @Test
+    void aFailureAfterTheNetworkThreadStartedClosesIt() throws Exception {
+        Setup s = new Setup(PIPELINE, Map.of(), graph -> {
+            JSONArray nodes = graph.getJSONArray("nodes");
+            for (int i = 0; i < nodes.length(); i++) {
+                if (nodes.getJSONObject(i).getString("op").equals("optical_flow")) {
+                    JSONObject second = new JSONObject(nodes.getJSONObject(i).toString());
+                    second.put("id", "flow_last");
+                    second.getJSONObject("params").put("width", 64);
+                    nodes.put(second);
+                    graph.getJSONArray("order").put("flow_last");
+                    return;
+                }
+            }
+        });
+        assertEquals("flow_last", s.bundle.nodes.get(s.bundle.nodes.size() - 1).id);
+        OpticalFlow.Factory flows = params -> {
+            if (params.optInt("width") == 64) {
+                throw new UnsatisfiedLinkError("no opencv_java4");
+            }
+            return s.recordedFlow();
+        };
+        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class,
+                () -> s.runner(GraphRunner.Schedule.REALTIME, (m, spec, threads, delegate) -> s.model, flows));
+        assertEquals("no opencv_java4", e.getMessage());
+        Thread network = s.model.closeThread;
+        assertNotNull(network, "the network's model was never closed: its thread outlives the failed constructor");
+        assertNotSame(Thread.currentThread(), network, "the model was closed on the frame path");
+        assertFalse(network.isAlive(), "the network thread still runs after the failed constructor");
+    }
+
+    /**
+     * A result that arrives on a frame its consumer is skipped on (no flow on frame 2: late_result
+     * is not called) is not lost: it is delivered on the next frame the consumer runs (3), with its
+     * own frame's age, and counted delivered only then (the host's peek and commit).
+     */
+    @Test
+    void aResultArrivingOnAFrameThatSkipsItsConsumerWaitsForTheNext() throws Exception {
+        Setup s = new Setup(PIPELINE, Map.of("interval", 1));
+        byte[] answer = s.richestOutput();
+        s.model.outputs.clear();
+        s.model.fallback = answer;
+        String late = s.nodeOf("late_result");
+        OpticalFlow recorded = s.recordedFlow();
+        OpticalFlow.Factory noFlowOnFrame2 = params -> (cur, prev, info) -> info.index == 2 ? null
+                : recorded.compute(cur, prev, info);
+        GraphRunner runner = s.runner(GraphRunner.Schedule.REALTIME, (m, spec, threads, delegate) -> s.model,
+                noFlowOnFrame2);
+        Map<String, Object> values0 = s.run(runner, 0);
+        assertTrue(s.model.entered.tryAcquire(WAIT_S, TimeUnit.SECONDS));
+        s.model.go.release();
+        assertTrue(runner.awaitNetworkIdle(WAIT_S * 1000));
+        Map<String, Object> values1 = s.run(runner, 1); // frame 0's result, 1 frame late; frame 1's keyframe starts
+        NetworkStats stats = runner.networkStats(s.network.id);
+        assertEquals(1, stats.delivered, stats.toString());
+        assertEquals(0, stats.lastOrigin, stats.toString());
+        assertTrue(s.model.entered.tryAcquire(WAIT_S, TimeUnit.SECONDS));
+        assertEquals(1, s.model.lastFrame);
+        s.model.go.release();
+        assertTrue(runner.awaitNetworkIdle(WAIT_S * 1000)); // frame 1's result waits in the slot
+
+        List<Map<String, Object>> seen = new ArrayList<>(); // the frames late_result is called on: 0, 1, 3
+        seen.add(values0);
+        seen.add(values1);
+        Map<String, Object> values = s.run(runner, 2);
+        assertSame(Skipped.SKIPPED, values.get(late + ".labels"), "late_result ran on a frame without flow");
+        stats = runner.networkStats(s.network.id);
+        assertEquals(1, stats.delivered, "frame 1's result counted delivered on a frame that skipped its consumer: "
+                + stats);
+        assertEquals(2, stats.completed, stats.toString());
+        assertEquals(0, stats.superseded, stats.toString());
+
+        values = s.run(runner, 3);
+        seen.add(values);
+        stats = runner.networkStats(s.network.id);
+        assertEquals(2, stats.delivered, stats.toString());
+        assertEquals(1, stats.lastOrigin, "frame 1's result is delivered on frame 3: " + stats);
+        assertEquals(2, stats.lastDelayFrames, stats.toString());
+        // what late_result must show: frame 1's labels carried by the flows it was called with since (1 and 3)
+        LabelMap expected = lateReference(s, seen, List.of(0, 1, 3), s.decode(answer), Map.of(1, 1, 3, 2));
+        Object shown = values.get(late + ".labels");
+        assertTrue(shown instanceof LabelMap, "frame 1's result was lost: late_result shows " + shown);
+        assertArrayEquals(expected.labels, ((LabelMap) shown).labels, "frame 1's result carried to frame 3");
+
+        s.model.held = false;
+        s.model.go.release(); // frame 3's keyframe
+        runner.close();
+        assertFalse(s.model.runThread.isAlive());
     }
 
     /**
