@@ -13,7 +13,7 @@ from jejunet.graph.scheduler import run_graph
 from jejunet.graph.spec import EdgeSpec
 from jejunet.graph.threaded import run_threaded
 from jejunet.ops.base import SKIPPED, FrameInfo, RunContext
-from jejunet.ops.flow_compose import carry_labels, compose_flows
+from jejunet.ops.flow_compose import carry_labels, compose_flows, shrink_flow
 from jejunet.ops.late_result import LateResult, LateResultParams
 from tests import fakes
 from tests.conftest import PIPELINES
@@ -58,6 +58,30 @@ def test_composed_flows_add_up_and_carry_labels() -> None:
     labels[:, 16:20] = 15
     carried = carry_labels(labels, total)
     assert np.array_equal(np.flatnonzero(carried[0]), np.arange(10, 14))  # moved 6 px left
+
+
+def test_flows_are_composed_on_their_coarse_grid_and_resized_once() -> None:
+    flow = np.zeros((36, 64, 2), np.float32)
+    flow[..., 0], flow[..., 1] = 4.0, -2.0  # at the flows' own size (64 wide)
+    small = shrink_flow(flow, 16)
+    assert small.shape == (9, 16, 2) and np.allclose(small[..., 0], 1.0) and np.allclose(small[..., 1], -0.5)
+    assert shrink_flow(flow, 64) is flow and shrink_flow(flow, None) is flow
+    # composed 16 wide, then resized to the result's 144 × 256: vectors scaled by 16
+    total = compose_flows([small, small, small], (144, 256))
+    assert total.shape == (144, 256, 2)
+    assert np.allclose(total[..., 0], 3 * 16.0) and np.allclose(total[..., 1], 3 * -8.0)
+
+
+def test_late_result_keeps_its_flows_flow_width_wide() -> None:
+    op = LateResult(LateResultParams(delay=2, flow_width=16), "late")
+    op.open(RunContext())
+    flow = np.zeros((32, 64, 2), np.float32)
+    flow[..., 0] = 4.0  # 4 px a frame at 64 wide
+    labels = np.zeros((32, 64), np.uint8)
+    labels[:, 40:44] = 15
+    outs = [op.process(FrameInfo(i, i / 25), flow, labels if i == 2 else SKIPPED) for i in range(3)]
+    assert op.flows.frames[-1][1].shape == (8, 16, 2)
+    assert np.array_equal(np.flatnonzero(outs[2]["labels"][0]), np.arange(32, 36))  # 2 frames × 4 px
 
 
 def test_late_result_carries_the_result_of_frame_t_minus_delay() -> None:

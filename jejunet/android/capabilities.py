@@ -134,7 +134,7 @@ CAPABILITIES: dict[str, OpCapability] = {
     ),
     "late_result": OpCapability(
         "late_result",
-        {"delay": ANY, "max_age": ANY},
+        {"delay": ANY, "max_age": ANY, "flow_width": ANY},
         "the app's realtime schedule runs the network on its own thread and delivers its result as soon as "
         "it is done (the age comes with it); the fixed-delay schedule replays the host's offline runs: see "
         "docs/android.md",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from jejunet.kinds import Probs
-from jejunet.ops.flow_compose import carry_result
+from jejunet.ops.flow_compose import carry_result, shrink_flow
 
 #: the operator whose cost on a result frame depends on the age of the result
 LATE_OP = "late_result"
@@ -55,7 +55,7 @@ class LateInputs:
         if getattr(op, "name", None) != LATE_OP:
             return
         flows = self.flows.setdefault(node, [])
-        flows.append(inputs["flow"])
+        flows.append(shrink_flow(inputs["flow"], op.params.flow_width))  # kept as the node keeps them
         del flows[:-KEEP]
         for port in ("probs", "labels"):
             if isinstance(inputs.get(port), np.ndarray | Probs):

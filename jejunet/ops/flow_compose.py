@@ -3,7 +3,9 @@
 Each flow maps a frame back to the frame before (`current x` shows what the previous frame had
 at `x + flow(x)`). Composing the flows of frames k+1 … t gives, per pixel of frame t, where it
 was in frame k; a result of frame k (labels nearest, probabilities bilinear) is then read there
-once, instead of being resampled frame after frame.
+once, instead of being resampled frame after frame. The flows are kept on a coarse grid (`shrink_flow`:
+the optical flow's working width; it computed them there), composed there, and the displacement
+is resized once to the result's size: a result's cost grows with the flows' grid, not its own.
 """
 
 from __future__ import annotations
@@ -18,18 +20,31 @@ from jejunet.ops.optical_flow import resize_flow
 from jejunet.ops.warp import _pixel_grid
 
 
+def shrink_flow(flow: np.ndarray, width: int | None) -> np.ndarray:
+    """The flow on a grid `width` wide (height keeps the aspect, rounded half up), its vectors
+    scaled; as it is when `width` is None or not narrower."""
+    h, w = flow.shape[:2]
+    if width is None or width >= w:
+        return flow
+    return resize_flow(flow, (max(1, (2 * h * width + w) // (2 * w)), width))
+
+
 def compose_flows(flows: Sequence[np.ndarray], size: tuple[int, int]) -> np.ndarray:
     """(h, w, 2) float32 displacement from the last flow's frame back to the frame before the first.
 
-    `flows` in frame order (oldest first); each is resampled to `size` (h, w) first.
+    `flows` in frame order (oldest first). They are composed on their own grid (the last flow's:
+    the optical flow's working size, any other flow resampled to it), and the composed
+    displacement is resampled once to `size` (h, w), its vectors scaled: the cost of composing
+    grows with the flows' size, not the result's.
     """
-    fields = [resize_flow(f, size) for f in flows]
+    grid_size = flows[-1].shape[:2]
+    fields = [resize_flow(f, grid_size) for f in flows]
     total = fields[-1].copy()
-    grid = _pixel_grid(*size)
+    grid = _pixel_grid(*grid_size)
     for earlier in reversed(fields[:-1]):
         coords = grid + total
         total += cv2.remap(earlier, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return total
+    return resize_flow(total, size)
 
 
 def carry_labels(labels: np.ndarray, displacement: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ network output of an earlier frame, the *origin*, which the executor gives in
 `info.origins['labels']` (offline t − delay; realtime whichever frame the network finished
 last), SKIPPED where none arrives. It keeps the flows of the last `max_age` frames by frame
 index, composes those of the frames after the origin into one displacement from frame t back to
-the origin (`flow_compose.FlowLog`, `carry_result`), and outputs the result carried there: on
+the origin (`flow_compose.FlowLog`, `carry_result`; the flows kept and composed `flow_width`
+wide, the displacement resized once to the result's size), and outputs the result carried there: on
 the frames a result arrives, SKIPPED on the others (a `warp` downstream carries it on, as it
 does a fresh result). Refused (counted, SKIPPED): a result older than the flows kept, and one
 from before the last scene cut. Before the first result arrives, and on a scene cut (the gate's
@@ -25,7 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from jejunet.kinds import FLOW, FRAME, LABELS, PROBS, Probs
 from jejunet.ops.base import SKIPPED, FrameInfo, Operator, Params, Port, RunContext
-from jejunet.ops.flow_compose import FlowLog, carry_result
+from jejunet.ops.flow_compose import FlowLog, carry_result, shrink_flow
 from jejunet.ops.registry import register
 
 RESULTS = ("labels", "probs")
@@ -46,6 +47,15 @@ class LateResultParams(Params):
         le=512,
         description="flows kept (frames): a result whose frame is older is refused (realtime: a "
         "network slower than this many frames)",
+    )
+
+    flow_width: int | None = Field(
+        128,
+        ge=16,
+        le=4096,
+        description="width the flows are kept and composed at (height keeps the aspect), the displacement "
+        "then resized to the result's size: the optical flow's working width (a finer grid costs more "
+        "and adds no detail); None: the flows as they come",
     )
 
     @field_validator("max_age")
@@ -142,7 +152,7 @@ class LateResult(Operator):
     def process(
         self, info: FrameInfo, flow: np.ndarray, labels: Any = None, probs: Any = None, cut: Any = None
     ) -> dict[str, Any]:
-        self.flows.add(info.index, flow)
+        self.flows.add(info.index, shrink_flow(flow, self.params.flow_width))
         is_cut = isinstance(cut, np.ndarray)
         if is_cut:
             self.last_cut = info.index

@@ -10,7 +10,8 @@ import org.json.JSONException;
 
 /**
  * late_result, as on the host: the result of an earlier frame (a delayed edge), carried to this
- * frame by the flows of the frames in between composed into one displacement; SKIPPED on frames
+ * frame by the flows of the frames in between composed into one displacement (kept and composed
+ * `flow_width` wide, resized once to the result's size); SKIPPED on frames
  * no result arrives on; background labels before the first and on a scene cut (the gate's cut
  * output). How many frames late the result is comes with it (`labels@age`, see GraphRunner.AGE):
  * `delay` in the fixed-delay schedule, whatever the network took in the realtime one; without it
@@ -21,8 +22,12 @@ import org.json.JSONException;
 final class LateResultOp extends Operator {
     /** Flows kept when the bundle does not say (`max_age`, the host's default). */
     static final int DEFAULT_MAX_AGE = 64;
+    /** Width the flows are kept and composed at when the bundle does not say (`flow_width`, the host's default). */
+    static final int DEFAULT_FLOW_WIDTH = 128;
     private final int delay;
     private final int keep;
+    /** 0: the flows as they come. */
+    private final int flowWidth;
     private final ArrayDeque<FlowField> flows = new ArrayDeque<FlowField>();
     private boolean delivered;
     /** Frames since the last scene cut, -1 before the first. */
@@ -34,6 +39,8 @@ final class LateResultOp extends Operator {
         super(node);
         delay = node.params.getInt("delay");
         keep = Math.max(delay, node.params.optInt("max_age", DEFAULT_MAX_AGE));
+        flowWidth = !node.params.has("flow_width") ? DEFAULT_FLOW_WIDTH
+                : node.params.isNull("flow_width") ? 0 : node.params.getInt("flow_width");
     }
 
     @Override
@@ -46,19 +53,35 @@ final class LateResultOp extends Operator {
         return tooOld + beforeCut;
     }
 
-    /** Displacement from the newest flow's frame back to the frame before the oldest (the host's compose_flows). */
+    /**
+     * Displacement from the newest flow's frame back to the frame before the oldest, at (width,
+     * height), as the host's compose_flows: composed on the newest flow's own grid (the optical
+     * flow's working size; other flows fitted to it), then fitted once to (width, height).
+     */
     static FlowField compose(List<FlowField> fields, int width, int height) {
-        FlowField last = Warp.fit(fields.get(fields.size() - 1), width, height);
+        FlowField last = fields.get(fields.size() - 1);
+        int w = last.width;
+        int h = last.height;
         float[] total = last.data.clone();
         for (int k = fields.size() - 2; k >= 0; k--) {
-            FlowField earlier = Warp.fit(fields.get(k), width, height);
-            Probs channels = new Probs(width, height, 2, earlier.data, new int[] {0, 1});
-            Probs sampled = Warp.probs(channels, new FlowField(width, height, total));
+            FlowField earlier = Warp.fit(fields.get(k), w, h);
+            Probs channels = new Probs(w, h, 2, earlier.data, new int[] {0, 1});
+            Probs sampled = Warp.probs(channels, new FlowField(w, h, total));
             for (int i = 0; i < total.length; i++) {
                 total[i] += sampled.data[i];
             }
         }
-        return new FlowField(width, height, total);
+        return Warp.fit(new FlowField(w, h, total), width, height);
+    }
+
+    /** The flow `width` wide (height keeps the aspect, rounded half up), as the host's shrink_flow; as it is when not narrower. */
+    static FlowField shrink(FlowField flow, int width) {
+        if (width <= 0 || width >= flow.width) {
+            return flow;
+        }
+        long h = flow.height;
+        int height = (int) Math.max(1, (2 * h * width + flow.width) / (2L * flow.width));
+        return Warp.fit(flow, width, height);
     }
 
     /** The flows of the last `age` frames, oldest first, or null when fewer are kept. */
@@ -82,7 +105,7 @@ final class LateResultOp extends Operator {
     @Override
     public Map<String, Object> process(FrameInfo info, Map<String, Object> inputs) {
         FlowField flow = (FlowField) inputs.get("flow");
-        flows.addLast(flow);
+        flows.addLast(shrink(flow, flowWidth));
         if (flows.size() > keep) {
             flows.removeFirst();
         }

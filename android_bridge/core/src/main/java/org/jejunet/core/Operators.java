@@ -26,7 +26,7 @@ public final class Operators {
                 "predict_size", "object_weight", "occlusion_units"));
         PARAMS_BY_OP.put("optical_flow", Arrays.asList("preset", "width"));
         PARAMS_BY_OP.put("warp", Arrays.asList("method", "fuse"));
-        PARAMS_BY_OP.put("late_result", Arrays.asList("delay", "max_age"));
+        PARAMS_BY_OP.put("late_result", Arrays.asList("delay", "max_age", "flow_width"));
     }
 
     /** Every operator this runtime can run. */
