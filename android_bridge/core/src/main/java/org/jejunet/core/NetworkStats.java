@@ -8,9 +8,9 @@ public final class NetworkStats {
     public final int dropped;
     /** Network calls finished. */
     public final int completed;
-    /** Finished results replaced by a newer one before a frame took them (the frame path was slower). */
+    /** Finished results replaced by a newer one before a consumer was called with them (never shown). */
     public final int superseded;
-    /** Results the frame path took (delivered to the late result's consumer). */
+    /** Results delivered: a consumer of the delayed edge was called with them (a frame skipping it keeps the result). */
     public final int delivered;
     /** Whether a call is running now. */
     public final boolean busy;
