@@ -13,6 +13,7 @@ import android.os.Handler;
 import android.os.HandlerThread;
 import java.util.Collections;
 import org.jejunet.core.Image;
+import org.jejunet.core.Threads;
 
 /**
  * Camera2 frames (back camera, YUV_420_888 through an ImageReader) delivered as ARGB on a
@@ -134,17 +135,7 @@ public final class CameraFrames {
     public void stop() {
         if (thread != null) {
             thread.quitSafely(); // messages already due run (a frame in progress ends), later ones are dropped
-            boolean interrupted = false;
-            while (thread.isAlive()) {
-                try {
-                    thread.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            Threads.joinUninterruptibly(thread);
             thread = null;
             handler = null;
         }
