@@ -352,12 +352,13 @@ def test_an_offline_late_result_must_match_its_edge() -> None:
 
 @pytest.mark.slow
 def test_keyframe_async_realtime_keeps_the_network_off_the_frame_path(
-    bikes: Path, deeplab_model: Path
+    bikes: Path, deeplab_model: Path, tmp_path: Path
 ) -> None:
     """The shipped pipeline, threaded, realtime at the clip's rate: the network is no terminal,
     every result arrives named by its own keyframe, and carried frames do not wait for it."""
     compiled = compile_file(
-        PIPELINES / "keyframe_async.yaml", Overrides(sets=["source.max_frames=50"], input=str(bikes))
+        PIPELINES / "keyframe_async.yaml",
+        Overrides(sets=["source.max_frames=50"], input=str(bikes), output=str(tmp_path / "async.mp4")),
     )
     tap = LateTap()
     report = run_threaded(
