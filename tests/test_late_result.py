@@ -99,7 +99,9 @@ def test_late_result_carries_the_result_of_frame_t_minus_delay() -> None:
 
 
 @pytest.mark.slow
-def test_async_pipeline_is_identical_on_both_executors(bikes: Path, deeplab_model: Path) -> None:
+def test_async_pipeline_is_identical_on_both_executors(
+    bikes: Path, deeplab_model: Path, tmp_path: Path
+) -> None:
     """keyframe_async.yaml: the network's labels arrive 4 frames late; offline, both executors agree
     byte for byte, every keyframe's result is delivered 4 frames after its frame, and a cut clears
     the carried labels on the cut's own frame."""
@@ -107,7 +109,10 @@ def test_async_pipeline_is_identical_on_both_executors(bikes: Path, deeplab_mode
     labels: dict[str, list[np.ndarray]] = {}
     reports = {}
     for name, run in (("sequential", run_graph), ("threaded", run_threaded)):
-        compiled = compile_file(pipeline, Overrides(sets=["source.max_frames=40"], input=str(bikes)))
+        video = str(tmp_path / f"{name}.mp4")
+        compiled = compile_file(
+            pipeline, Overrides(sets=["source.max_frames=40"], input=str(bikes), output=video)
+        )
         tap = LabelTap()
         reports[name] = run(compiled, RunContext(pipeline_file=pipeline), hooks=[tap]).to_dict()
         labels[name] = [tap.labels[i] for i in sorted(tap.labels)]
