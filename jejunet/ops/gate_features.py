@@ -13,6 +13,7 @@ definitions (and of KeyframeGate.java); only the work is shared.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import cv2
 import numpy as np
@@ -31,33 +32,35 @@ class Sample:
     def planes(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """B, G, R on every step-th pixel of every step-th row (uint16)."""
         if step not in self._planes:
-            base = _divisor(self._planes, step)
-            if base:
-                k = step // base
-                self._planes[step] = tuple(p[::k, ::k] for p in self._planes[base])  # type: ignore[assignment]
-            else:
+            finer = _from_finer(self._planes, step)
+            if finer is None:
                 sampled = self.image[::step, ::step]
-                self._planes[step] = tuple(sampled[..., c].astype(np.uint16) for c in range(3))  # type: ignore[assignment]
+                finer = tuple(sampled[..., c].astype(np.uint16) for c in range(3))
+            self._planes[step] = finer  # type: ignore[assignment]
         return self._planes[step]
 
     def grey(self, step: int) -> np.ndarray:
         """The integer grey image on every step-th pixel (uint8)."""
         if step not in self._grey:
-            base = _divisor(self._grey, step)
-            if base:
-                k = step // base
-                self._grey[step] = self._grey[base][::k, ::k]
-            else:
+            finer = _from_finer(self._grey, step)
+            if finer is None:
                 b, g, r = self.planes(step)
                 wb, wg, wr = GREY_WEIGHTS
-                self._grey[step] = ((wb * b + wg * g + wr * r + 128) >> 8).astype(np.uint8)
+                finer = ((wb * b + wg * g + wr * r + 128) >> 8).astype(np.uint8)
+            self._grey[step] = finer  # type: ignore[assignment]
         return self._grey[step]
 
 
-def _divisor(cache: dict[int, object], step: int) -> int:
-    """A cached stride that divides `step` (the coarsest), or 0."""
+def _from_finer(cache: dict[int, Any], step: int) -> Any:
+    """The value cached for the coarsest stride dividing `step`, taken on every k-th pixel of it
+    (the same pixels as sampling at `step`); None when no such stride is cached."""
     found = [base for base in cache if step % base == 0]
-    return max(found) if found else 0
+    if not found:
+        return None
+    base = max(found)
+    k = step // base
+    value = cache[base]
+    return tuple(p[::k, ::k] for p in value) if isinstance(value, tuple) else value[::k, ::k]
 
 
 @lru_cache(maxsize=32)
