@@ -131,7 +131,6 @@ class LateResult(Operator):
     def open(self, ctx: RunContext) -> None:
         self.flows = FlowLog(self.params.max_age)
         self.delivered = False
-        self.arrivals: list[int] = []
         self.ages: list[int] = []
         self.refused = {"too_old": 0, "before_cut": 0}
         self.last_cut = -1
@@ -164,7 +163,6 @@ class LateResult(Operator):
                 return {"labels": SKIPPED, "probs": SKIPPED}
             return {"labels": np.zeros(flow.shape[:2], np.uint8), "probs": SKIPPED}  # nothing known (yet)
         self.delivered = True
-        self.arrivals.append(info.index)
         carried = carry_result(result, flows)
         if isinstance(carried, Probs):
             return {"labels": carried.argmax(), "probs": carried}
@@ -172,7 +170,7 @@ class LateResult(Operator):
 
     def run_info(self) -> dict[str, Any]:
         ages = sorted(self.ages)
-        info: dict[str, Any] = {"late_results": len(self.arrivals), "delay_frames": self.params.delay}
+        info: dict[str, Any] = {"late_results": len(ages), "delay_frames": self.params.delay}
         if ages:
             info["late_age_frames"] = {"p50": ages[len(ages) // 2], "max": ages[-1]}
         if any(self.refused.values()):
